@@ -1,0 +1,304 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/distributed-electrons/electrons"
+)
+
+// RequestRow is a request with the columns clients do not see.
+type RequestRow struct {
+	electrons.Request
+	InstanceID     string
+	IdempotencyKey string
+	BodyHash       []byte
+	CustomID       string
+}
+
+const requestColumns = `id, instance_id, batch_id, custom_id, status, task_type, model, provider, priority, attempts,
+	input, metadata, callback_url, idempotency_key, body_hash, result, error, created_at, updated_at, completed_at`
+
+func scanRequest(row pgx.Row) (*RequestRow, error) {
+	var r RequestRow
+	var model, provider, callback, idem, custom *string
+	var input, metadata, result, errj []byte
+	err := row.Scan(&r.ID, &r.InstanceID, &r.BatchID, &custom, &r.Status, &r.TaskType, &model, &provider, &r.Priority, &r.Attempts,
+		&input, &metadata, &callback, &idem, &r.BodyHash, &result, &errj, &r.CreatedAt, &r.UpdatedAt, &r.CompletedAt)
+	if err != nil {
+		return nil, err
+	}
+	r.Model, r.Provider, r.CallbackURL, r.IdempotencyKey, r.CustomID = deref(model), deref(provider), deref(callback), deref(idem), deref(custom)
+	if err := json.Unmarshal(input, &r.Input); err != nil {
+		return nil, fmt.Errorf("decode input of %s: %w", r.ID, err)
+	}
+	if len(metadata) > 0 {
+		r.Metadata = json.RawMessage(metadata)
+	}
+	if len(result) > 0 {
+		r.Result = new(electrons.Result)
+		if err := json.Unmarshal(result, r.Result); err != nil {
+			return nil, fmt.Errorf("decode result of %s: %w", r.ID, err)
+		}
+	}
+	if len(errj) > 0 {
+		r.Error = new(electrons.Error)
+		if err := json.Unmarshal(errj, r.Error); err != nil {
+			return nil, fmt.Errorf("decode error of %s: %w", r.ID, err)
+		}
+	}
+	return &r, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func jsonOrNil(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case json.RawMessage:
+		if len(x) == 0 {
+			return nil, nil
+		}
+		return x, nil
+	case *electrons.Result:
+		if x == nil {
+			return nil, nil
+		}
+	case *electrons.Error:
+		if x == nil {
+			return nil, nil
+		}
+	}
+	return json.Marshal(v)
+}
+
+// OutboxMessage is a NATS message committed with the rows it announces.
+type OutboxMessage struct {
+	Subject string
+	MsgID   string
+	Payload []byte
+}
+
+// InsertRequestTx inserts a request and its outbox message. If the instance already used the
+// idempotency key within the last 24 hours it inserts nothing and returns the earlier request
+// with existing set to true.
+func (s *Store) InsertRequestTx(ctx context.Context, tx pgx.Tx, r *RequestRow, msg OutboxMessage) (existing *RequestRow, err error) {
+	if r.IdempotencyKey != "" {
+		// An old key (beyond 24 h) is released so that it may be used again.
+		if _, err := tx.Exec(ctx, `UPDATE requests SET idempotency_key = NULL WHERE instance_id = $1 AND idempotency_key = $2 AND created_at < now() - interval '24 hours'`,
+			r.InstanceID, r.IdempotencyKey); err != nil {
+			return nil, fmt.Errorf("release idempotency key: %w", err)
+		}
+	}
+	input, err := json.Marshal(r.Input)
+	if err != nil {
+		return nil, err
+	}
+	meta, _ := jsonOrNil(r.Metadata)
+	tag, err := tx.Exec(ctx, `INSERT INTO requests (id, instance_id, batch_id, custom_id, status, task_type, model, provider, priority,
+		input, metadata, callback_url, idempotency_key, body_hash, created_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15)
+		ON CONFLICT (instance_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+		r.ID, r.InstanceID, r.BatchID, nullable(r.CustomID), r.Status, r.TaskType, nullable(r.Model), nullable(r.Provider), r.Priority,
+		input, meta, nullable(r.CallbackURL), nullable(r.IdempotencyKey), r.BodyHash, r.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("insert request %s: %w", r.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		row := tx.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE instance_id = $1 AND idempotency_key = $2`, r.InstanceID, r.IdempotencyKey)
+		ex, err := scanRequest(row)
+		if err != nil {
+			return nil, fmt.Errorf("select idempotent request: %w", err)
+		}
+		return ex, nil
+	}
+	if err := s.InsertOutboxTx(ctx, tx, msg); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+// InsertOutboxTx adds messages to the outbox.
+func (s *Store) InsertOutboxTx(ctx context.Context, tx pgx.Tx, msgs ...OutboxMessage) error {
+	if len(msgs) == 1 {
+		m := msgs[0]
+		_, err := tx.Exec(ctx, `INSERT INTO outbox (subject, msg_id, payload) VALUES ($1, $2, $3)`, m.Subject, m.MsgID, m.Payload)
+		if err != nil {
+			return fmt.Errorf("insert outbox %s: %w", m.MsgID, err)
+		}
+		return nil
+	}
+	rows := make([][]any, len(msgs))
+	for i, m := range msgs {
+		rows[i] = []any{m.Subject, m.MsgID, m.Payload}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, []string{"subject", "msg_id", "payload"}, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy outbox: %w", err)
+	}
+	return nil
+}
+
+// GetRequest returns the instance's request id, or ErrNotFound.
+func (s *Store) GetRequest(ctx context.Context, instanceID, id string) (*RequestRow, error) {
+	r, err := scanRequest(s.Pool.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = $1 AND instance_id = $2`, id, instanceID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// LoadRequest returns request id of any instance; q may be a transaction. forUpdate locks the row.
+func LoadRequest(ctx context.Context, q Querier, id string, forUpdate bool) (*RequestRow, error) {
+	sql := `SELECT ` + requestColumns + ` FROM requests WHERE id = $1`
+	if forUpdate {
+		sql += ` FOR UPDATE`
+	}
+	r, err := scanRequest(q.QueryRow(ctx, sql, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// RequestFilter selects requests of one instance, newest first.
+type RequestFilter struct {
+	InstanceID string
+	Status     string
+	TaskType   string
+	Provider   string
+	BatchID    string
+	// Before, when set, lists only ids that sort before it (the cursor).
+	Before string
+	Limit  int
+}
+
+// ListRequests lists requests matching f, newest first; it returns up to f.Limit rows.
+func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]*RequestRow, error) {
+	where := []string{"instance_id = $1"}
+	args := []any{f.InstanceID}
+	add := func(col, v string) {
+		if v != "" {
+			args = append(args, v)
+			where = append(where, fmt.Sprintf("%s = $%d", col, len(args)))
+		}
+	}
+	add("status", f.Status)
+	add("task_type", f.TaskType)
+	add("provider", f.Provider)
+	add("batch_id", f.BatchID)
+	if f.Before != "" {
+		args = append(args, f.Before)
+		where = append(where, fmt.Sprintf("id < $%d", len(args)))
+	}
+	args = append(args, f.Limit)
+	rows, err := s.Pool.Query(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+strings.Join(where, " AND ")+
+		fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	defer rows.Close()
+	var out []*RequestRow
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SetStatusTx moves a request to status `to` if it is in one of `from`; it reports whether it moved.
+func SetStatusTx(ctx context.Context, q Querier, id string, to electrons.Status, from ...electrons.Status) (bool, error) {
+	fs := make([]string, len(from))
+	for i, f := range from {
+		fs[i] = string(f)
+	}
+	var completed any
+	if to.Terminal() {
+		completed = time.Now()
+	}
+	tag, err := q.Exec(ctx, `UPDATE requests SET status = $2, updated_at = now(), completed_at = COALESCE($4, completed_at) WHERE id = $1 AND status = ANY($3)`,
+		id, to, fs, completed)
+	if err != nil {
+		return false, fmt.Errorf("set status of %s: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// DispatchTx records the routing decision of a queued request and moves it to dispatched.
+func DispatchTx(ctx context.Context, q Querier, id, model, provider string) (bool, error) {
+	tag, err := q.Exec(ctx, `UPDATE requests SET status = 'dispatched', model = $2, provider = $3, updated_at = now() WHERE id = $1 AND status = 'queued'`,
+		id, model, provider)
+	if err != nil {
+		return false, fmt.Errorf("dispatch %s: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// StartAttemptTx moves a dispatched (or retried running) request to running and counts the attempt.
+func StartAttemptTx(ctx context.Context, q Querier, id string) (bool, error) {
+	tag, err := q.Exec(ctx, `UPDATE requests SET status = 'running', attempts = attempts + 1, updated_at = now() WHERE id = $1 AND status IN ('dispatched', 'running')`, id)
+	if err != nil {
+		return false, fmt.Errorf("start attempt of %s: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// FinishTx records the outcome of a running request: status, result and error. It reports false,
+// and changes nothing, if the request is no longer running (cancelled, or already finished by
+// another attempt).
+func FinishTx(ctx context.Context, q Querier, id string, status electrons.Status, result *electrons.Result, rerr *electrons.Error) (bool, error) {
+	res, err := jsonOrNil(result)
+	if err != nil {
+		return false, err
+	}
+	ej, err := jsonOrNil(rerr)
+	if err != nil {
+		return false, err
+	}
+	tag, err := q.Exec(ctx, `UPDATE requests SET status = $2, result = $3, error = $4, updated_at = now(),
+		completed_at = CASE WHEN $2 IN ('succeeded','failed','cancelled') THEN now() ELSE NULL END
+		WHERE id = $1 AND status = 'running'`, id, status, res, ej)
+	if err != nil {
+		return false, fmt.Errorf("finish %s: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// FailTx fails a request that has not finished (queued, dispatched or running), recording err.
+func FailTx(ctx context.Context, q Querier, id string, rerr *electrons.Error) (bool, error) {
+	ej, err := jsonOrNil(rerr)
+	if err != nil {
+		return false, err
+	}
+	tag, err := q.Exec(ctx, `UPDATE requests SET status = 'failed', error = $2, updated_at = now(), completed_at = now()
+		WHERE id = $1 AND status IN ('queued','dispatched','running')`, id, ej)
+	if err != nil {
+		return false, fmt.Errorf("fail %s: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
