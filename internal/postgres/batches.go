@@ -51,46 +51,14 @@ func InsertBatchTx(ctx context.Context, tx pgx.Tx, b *BatchRow, reqs []*RequestR
 
 // GetBatch returns the instance's batch with its counts, or ErrNotFound.
 func (s *Store) GetBatch(ctx context.Context, instanceID, id string) (*BatchRow, error) {
-	var b BatchRow
-	var cb *string
-	var meta []byte
-	err := s.Pool.QueryRow(ctx, `SELECT id, instance_id, status, callback_url, metadata, total, done, created_at, completed_at FROM batches WHERE id = $1 AND ($2 = '' OR instance_id = $2)`, id, instanceID).
-		Scan(&b.ID, &b.InstanceID, &b.Status, &cb, &meta, &b.Counts.Total, &b.Done, &b.CreatedAt, &b.CompletedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
+	b, err := GetBatchTx(ctx, s.Pool, id)
+	if err != nil {
+		return nil, err
+	}
+	if b.InstanceID != instanceID {
 		return nil, ErrNotFound
 	}
-	if err != nil {
-		return nil, fmt.Errorf("select batch %s: %w", id, err)
-	}
-	b.CallbackURL = deref(cb)
-	if len(meta) > 0 {
-		b.Metadata = meta
-	}
-	rows, err := s.Pool.Query(ctx, `SELECT status, count(*) FROM requests WHERE batch_id = $1 GROUP BY status`, id)
-	if err != nil {
-		return nil, fmt.Errorf("count batch %s: %w", id, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
-		}
-		switch electrons.Status(st) {
-		case electrons.StatusQueued, electrons.StatusDispatched:
-			b.Counts.Queued += n
-		case electrons.StatusRunning, electrons.StatusReview:
-			b.Counts.Running += n
-		case electrons.StatusSucceeded:
-			b.Counts.Succeeded += n
-		case electrons.StatusFailed:
-			b.Counts.Failed += n
-		case electrons.StatusCancelled:
-			b.Counts.Cancelled += n
-		}
-	}
-	return &b, rows.Err()
+	return b, nil
 }
 
 // CountBatchDoneTx counts one more finished request of a batch, under the batch row's lock, and
@@ -110,4 +78,56 @@ func CountBatchDoneTx(ctx context.Context, tx pgx.Tx, batchID string) (completed
 		return true, nil
 	}
 	return false, nil
+}
+
+// GetBatchTx returns a batch by id (of any instance) inside q, without counts.
+func GetBatchTx(ctx context.Context, q Querier, id string) (*BatchRow, error) {
+	var b BatchRow
+	var cb *string
+	var meta []byte
+	err := q.QueryRow(ctx, `SELECT id, instance_id, status, callback_url, metadata, total, done, created_at, completed_at FROM batches WHERE id = $1`, id).
+		Scan(&b.ID, &b.InstanceID, &b.Status, &cb, &meta, &b.Counts.Total, &b.Done, &b.CreatedAt, &b.CompletedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select batch %s: %w", id, err)
+	}
+	b.CallbackURL = deref(cb)
+	if len(meta) > 0 {
+		b.Metadata = meta
+	}
+	if err := countBatch(ctx, q, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+func countBatch(ctx context.Context, q Querier, b *BatchRow) error {
+	rows, err := q.Query(ctx, `SELECT status, count(*) FROM requests WHERE batch_id = $1 GROUP BY status`, b.ID)
+	if err != nil {
+		return fmt.Errorf("count batch %s: %w", b.ID, err)
+	}
+	defer rows.Close()
+	b.Counts = electrons.BatchCounts{Total: b.Counts.Total}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return err
+		}
+		switch electrons.Status(st) {
+		case electrons.StatusQueued, electrons.StatusDispatched:
+			b.Counts.Queued += n
+		case electrons.StatusRunning, electrons.StatusReview:
+			b.Counts.Running += n
+		case electrons.StatusSucceeded:
+			b.Counts.Succeeded += n
+		case electrons.StatusFailed:
+			b.Counts.Failed += n
+		case electrons.StatusCancelled:
+			b.Counts.Cancelled += n
+		}
+	}
+	return rows.Err()
 }

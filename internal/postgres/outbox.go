@@ -18,6 +18,7 @@ type ClaimedOutbox struct {
 // crash anywhere leaves the messages to be published again (NATS deduplicates by message id).
 func (s *Store) PublishOutbox(ctx context.Context, limit int, publish func([]ClaimedOutbox) (done []int64, err error)) (int, error) {
 	n := 0
+	var perr error
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT id, subject, msg_id, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
 		if err != nil {
@@ -39,14 +40,18 @@ func (s *Store) PublishOutbox(ctx context.Context, limit int, publish func([]Cla
 		if len(msgs) == 0 {
 			return nil
 		}
-		done, perr := publish(msgs)
+		var done []int64
+		done, perr = publish(msgs)
 		if len(done) > 0 {
 			if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE id = ANY($1)`, done); err != nil {
 				return fmt.Errorf("delete outbox: %w", err)
 			}
 		}
 		n = len(done)
-		return perr
+		return nil
 	})
+	if err == nil {
+		err = perr
+	}
 	return n, err
 }

@@ -302,3 +302,43 @@ func FailTx(ctx context.Context, q Querier, id string, rerr *electrons.Error) (b
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// QueuedRequestsTx returns those of ids that are still queued, locking them.
+func QueuedRequestsTx(ctx context.Context, q Querier, ids []string) ([]*RequestRow, error) {
+	rows, err := q.Query(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = ANY($1) AND status = 'queued' ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("select queued requests: %w", err)
+	}
+	defer rows.Close()
+	var out []*RequestRow
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Dispatch is a routing decision.
+type Dispatch struct {
+	ID, Model, Provider string
+}
+
+// DispatchManyTx records routing decisions of queued requests and moves them to dispatched.
+func DispatchManyTx(ctx context.Context, q Querier, ds []Dispatch) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids, models, provs := make([]string, len(ds)), make([]string, len(ds)), make([]string, len(ds))
+	for i, d := range ds {
+		ids[i], models[i], provs[i] = d.ID, d.Model, d.Provider
+	}
+	_, err := q.Exec(ctx, `UPDATE requests r SET status = 'dispatched', model = v.model, provider = v.provider, updated_at = now()
+		FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, model, provider) WHERE r.id = v.id AND r.status = 'queued'`, ids, models, provs)
+	if err != nil {
+		return fmt.Errorf("dispatch %d requests: %w", len(ds), err)
+	}
+	return nil
+}
