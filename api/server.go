@@ -44,21 +44,21 @@ type Pinger interface {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg       Config
-	store     *postgres.Store
-	nc        *nats.Conn
-	relay     Nudger
-	deps      *jobs.Deps
-	provs     *providers.Registry
-	artStore  Pinger
-	artServe  http.Handler
-	riverUI   http.Handler
-	log       *slog.Logger
-	keyCache  sync.Map // key hash (string) → cachedPrincipal
-	modelsMu  sync.Mutex
-	models    map[string]electrons.Model
-	modelsAt  time.Time
-	riverCli  *river.Client[pgx.Tx]
+	cfg      Config
+	store    *postgres.Store
+	nc       *nats.Conn
+	relay    Nudger
+	deps     *jobs.Deps
+	provs    *providers.Registry
+	artStore Pinger
+	artServe http.Handler
+	riverUI  http.Handler
+	log      *slog.Logger
+	keyCache sync.Map // key hash (string) → cachedPrincipal
+	modelsMu sync.Mutex
+	models   map[string]electrons.Model
+	modelsAt time.Time
+	riverCli *river.Client[pgx.Tx]
 }
 
 // Options are the parts a Server is built from.

@@ -101,4 +101,3 @@ func GenerateInsertOpts(provider string, priority int, maxAttempts int) *river.I
 	}
 	return &river.InsertOpts{Queue: QueueFor(provider), Priority: priority, MaxAttempts: maxAttempts}
 }
-

@@ -16,26 +16,26 @@ import (
 // Config is every setting of the server. Each is read from ELECTRONS_<NAME> and may be given as
 // the flag --<name> in kebab case; a flag wins over the environment.
 type Config struct {
-	DatabaseURL    string // ELECTRONS_DATABASE_URL; default postgres://postgres@127.0.0.1:5432/electrons?sslmode=disable
-	NATSURL        string // ELECTRONS_NATS_URL; default empty: an embedded NATS server under the data dir
-	NATSNamespace  string // ELECTRONS_NATS_NAMESPACE; default electrons: prefix of streams and subjects
-	S3Endpoint     string // ELECTRONS_S3_ENDPOINT; default empty: a local directory under the data dir
-	S3AccessKey    string // ELECTRONS_S3_ACCESS_KEY
-	S3SecretKey    string // ELECTRONS_S3_SECRET_KEY
-	S3Bucket       string // ELECTRONS_S3_BUCKET; default electrons
-	S3Region       string // ELECTRONS_S3_REGION
-	S3Secure       bool   // ELECTRONS_S3_SECURE; default false
-	HTTPAddr       string // ELECTRONS_HTTP_ADDR; default :8080 (serve), 127.0.0.1:8080 (dev)
-	PublicURL      string // ELECTRONS_PUBLIC_URL; base of local artifact URLs; default http://<http addr>
-	DataDir        string // ELECTRONS_DATA_DIR; default ./data
-	BootstrapKey   string // ELECTRONS_BOOTSTRAP_KEY
-	SecretKey      string // ELECTRONS_SECRET_KEY
-	AllowPrivate   bool   // ELECTRONS_WEBHOOK_ALLOW_PRIVATE; default false (serve), true (dev)
-	RetrySchedule  string // ELECTRONS_WEBHOOK_RETRY_SCHEDULE; default 0s,5s,5m,30m,2h,5h,10h,10h
-	LogFormat      string // ELECTRONS_LOG_FORMAT; json or text; default text
-	LogLevel       string // ELECTRONS_LOG_LEVEL; debug, info, warn, error; default info
-	Roles          string // ELECTRONS_ROLES; default api,router,worker,delivery
-	Workers        int    // ELECTRONS_WORKERS; worker slots per provider queue in this process; default 50
+	DatabaseURL    string        // ELECTRONS_DATABASE_URL; default postgres://postgres@127.0.0.1:5432/electrons?sslmode=disable
+	NATSURL        string        // ELECTRONS_NATS_URL; default empty: an embedded NATS server under the data dir
+	NATSNamespace  string        // ELECTRONS_NATS_NAMESPACE; default electrons: prefix of streams and subjects
+	S3Endpoint     string        // ELECTRONS_S3_ENDPOINT; default empty: a local directory under the data dir
+	S3AccessKey    string        // ELECTRONS_S3_ACCESS_KEY
+	S3SecretKey    string        // ELECTRONS_S3_SECRET_KEY
+	S3Bucket       string        // ELECTRONS_S3_BUCKET; default electrons
+	S3Region       string        // ELECTRONS_S3_REGION
+	S3Secure       bool          // ELECTRONS_S3_SECURE; default false
+	HTTPAddr       string        // ELECTRONS_HTTP_ADDR; default :8080 (serve), 127.0.0.1:8080 (dev)
+	PublicURL      string        // ELECTRONS_PUBLIC_URL; base of local artifact URLs; default http://<http addr>
+	DataDir        string        // ELECTRONS_DATA_DIR; default ./data
+	BootstrapKey   string        // ELECTRONS_BOOTSTRAP_KEY
+	SecretKey      string        // ELECTRONS_SECRET_KEY
+	AllowPrivate   bool          // ELECTRONS_WEBHOOK_ALLOW_PRIVATE; default false (serve), true (dev)
+	RetrySchedule  string        // ELECTRONS_WEBHOOK_RETRY_SCHEDULE; default 0s,5s,5m,30m,2h,5h,10h,10h
+	LogFormat      string        // ELECTRONS_LOG_FORMAT; json or text; default text
+	LogLevel       string        // ELECTRONS_LOG_LEVEL; debug, info, warn, error; default info
+	Roles          string        // ELECTRONS_ROLES; default api,router,worker,delivery
+	Workers        int           // ELECTRONS_WORKERS; worker slots per provider queue in this process; default 50
 	CallTimeout    time.Duration // ELECTRONS_CALL_TIMEOUT; bound of one provider call; default 5m
 	ArtifactURLTTL time.Duration // ELECTRONS_ARTIFACT_URL_TTL; lifetime of signed artifact URLs; default 24h
 

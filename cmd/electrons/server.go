@@ -284,4 +284,3 @@ func urlSigningKey(cfg *Config) ([]byte, error) {
 	}
 	return b, nil
 }
-
