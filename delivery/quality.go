@@ -90,10 +90,16 @@ type deductFunc = func(amount float64, v electrons.Verdict, format string, args 
 //     review.
 //   - stock_media: no items goes to review; downloaded files are checked as images or videos.
 func Assess(task electrons.TaskType, text string, files []ArtifactData, items int) electrons.Quality {
+	return AssessCut(task, text, files, items, false)
+}
+
+// AssessCut is Assess for an output the provider says it cut at the requested max_tokens: a text
+// ending mid-sentence is then what the client asked for, and costs only a small deduction.
+func AssessCut(task electrons.TaskType, text string, files []ArtifactData, items int, cutAtLimit bool) electrons.Quality {
 	a := &assessment{score: 1, verdict: electrons.VerdictApproved, reasons: []string{}}
 	switch task {
 	case electrons.TaskText:
-		assessText(a, text)
+		assessText(a, text, cutAtLimit)
 	case electrons.TaskImage:
 		assessFiles(a, "image", files, assessImage)
 	case electrons.TaskAudio:
@@ -146,7 +152,7 @@ var danglingWords = map[string]bool{
 	"from": true, "that": true, "because": true, "which": true, "is": true, "are": true,
 }
 
-func assessText(a *assessment, text string) {
+func assessText(a *assessment, text string, cutAtLimit bool) {
 	trimmed := strings.TrimSpace(text)
 	if trimmed == "" {
 		a.deduct(1, electrons.VerdictRejected, "the text is empty")
@@ -164,6 +170,8 @@ func assessText(a *assessment, text string) {
 	last, _ := utf8.DecodeLastRuneInString(trimmed)
 	lastWord := strings.ToLower(strings.TrimFunc(words[len(words)-1], func(r rune) bool { return !unicode.IsLetter(r) }))
 	switch {
+	case cutAtLimit:
+		a.deduct(0.05, electrons.VerdictApproved, "the text was cut at max_tokens")
 	case strings.Count(trimmed, "```")%2 == 1:
 		a.deduct(0.4, electrons.VerdictReview, "the text ends inside an unclosed code block")
 	case strings.ContainsRune(",;:([{-", last):

@@ -253,3 +253,17 @@ func FuzzAssess(f *testing.F) {
 		}
 	})
 }
+
+func TestAssessCutAtLimit(t *testing.T) {
+	t.Parallel()
+	text := "The lighthouse keeper counted the waves and the"
+	if q := Assess(electrons.TaskText, text, nil, 0); q.Verdict != electrons.VerdictReview {
+		t.Fatalf("uncut dangling text: %s, want review", q.Verdict)
+	}
+	if q := AssessCut(electrons.TaskText, text, nil, 0, true); q.Verdict != electrons.VerdictApproved || q.Score < 0.9 {
+		t.Fatalf("text cut at max_tokens: %+v, want approved", q)
+	}
+	if q := AssessCut(electrons.TaskText, "", nil, 0, true); q.Verdict != electrons.VerdictRejected {
+		t.Fatalf("empty text cut at max_tokens: %s, want rejected", q.Verdict)
+	}
+}

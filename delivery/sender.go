@@ -235,7 +235,7 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool) error {
 	for _, ip := range addrs {
 		if err := guardian.SafeAddr(ip.Unmap()); err != nil {
 			return bad(fmt.Errorf("%w: %w", ErrForbiddenAddress, err),
-				"callback_url host %q resolves to %s, a loopback, private, link-local or otherwise non-public address", host, ip.Unmap())
+				"callback_url host %q resolves to %s, which is not a public address", host, ip.Unmap())
 		}
 	}
 	return nil

@@ -261,3 +261,28 @@ func TestCheckURL(t *testing.T) {
 		t.Fatalf("loopback: %v", err)
 	}
 }
+
+func TestDialControl(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		network, address string
+		ok               bool
+	}{
+		{"tcp4", "93.184.215.14:443", true},
+		{"tcp4", "93.184.215.14:8443", true},
+		{"tcp6", "[2606:2800:21f:cb07:6820:80da:af6b:8b2c]:80", true},
+		{"tcp4", "127.0.0.1:443", false},
+		{"tcp4", "10.0.0.1:443", false},
+		{"tcp4", "100.100.100.100:443", false},
+		{"tcp4", "169.254.169.254:80", false},
+		{"tcp6", "[::1]:443", false},
+		{"tcp6", "[fd00:ec2::254]:80", false},
+		{"udp4", "93.184.215.14:443", false},
+	}
+	for _, tt := range tests {
+		err := dialControl(tt.network, tt.address, nil)
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrForbiddenAddress)) {
+			t.Errorf("dialControl(%s, %s) = %v", tt.network, tt.address, err)
+		}
+	}
+}

@@ -30,7 +30,7 @@ type GenerateWorker struct {
 
 // Timeout bounds a whole job: the provider call, storing artifacts and recording the result.
 func (w *GenerateWorker) Timeout(*river.Job[GenerateArgs]) time.Duration {
-	return w.d.CallTimeout + time.Minute
+	return w.d.JobTimeout
 }
 
 // NextRetry backs off quickly at first (1s, 2s, 4s …, at most a minute): a provider's own
@@ -97,7 +97,7 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs])
 		}
 		files = append(files, delivery.ArtifactData{ContentType: f.ContentType, Data: f.Data})
 	}
-	q := delivery.Assess(req.TaskType, out.Text, files, len(out.Items))
+	q := delivery.AssessCut(req.TaskType, out.Text, files, len(out.Items), out.FinishReason == providers.FinishLength)
 	if q.Verdict == electrons.VerdictRejected {
 		if job.Attempt <= w.d.QualityRetries && job.Attempt < job.MaxAttempts {
 			return fmt.Errorf("quality gate rejected attempt %d: %v", job.Attempt, q.Reasons)

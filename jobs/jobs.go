@@ -63,6 +63,9 @@ type Deps struct {
 	ArtifactURLTTL time.Duration
 	// CallTimeout bounds one provider call. Default 5 minutes.
 	CallTimeout time.Duration
+	// JobTimeout bounds a whole generate job: the call, storing artifacts, recording the
+	// outcome. Default CallTimeout + 1 minute.
+	JobTimeout time.Duration
 	// MaxAttempts is how many times a request is tried on retryable errors. Default 5.
 	MaxAttempts int
 	// QualityRetries is how many regenerations a rejected output gets. Default 2.
@@ -75,6 +78,9 @@ func (d *Deps) defaults() {
 	}
 	if d.CallTimeout == 0 {
 		d.CallTimeout = 5 * time.Minute
+	}
+	if d.JobTimeout == 0 {
+		d.JobTimeout = d.CallTimeout + time.Minute
 	}
 	if d.MaxAttempts == 0 {
 		d.MaxAttempts = 5

@@ -36,9 +36,17 @@ type LimitState struct {
 	Reset     time.Time
 }
 
+// Finish reasons of text outputs.
+const (
+	FinishStop   = "stop"   // the model ended its answer
+	FinishLength = "length" // the answer was cut at max_tokens, as asked
+)
+
 // Output is what a provider produced.
 type Output struct {
-	Text   string
+	Text string
+	// FinishReason says why a text ended (FinishStop, FinishLength); empty when unknown.
+	FinishReason string
 	Files  []File
 	Items  []electrons.StockItem
 	Usage  *electrons.Usage

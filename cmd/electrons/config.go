@@ -38,6 +38,7 @@ type Config struct {
 	Workers        int           // ELECTRONS_WORKERS; worker slots per provider queue in this process; default 50
 	CallTimeout    time.Duration // ELECTRONS_CALL_TIMEOUT; bound of one provider call; default 5m
 	ArtifactURLTTL time.Duration // ELECTRONS_ARTIFACT_URL_TTL; lifetime of signed artifact URLs; default 24h
+	RescueAfter    time.Duration // ELECTRONS_RESCUE_AFTER; a job running this long is presumed dead and retried; default call timeout + 1m
 
 	schedule delivery.Schedule
 	roles    map[string]bool
@@ -76,6 +77,7 @@ func (c *Config) settings() []setting {
 		{name: "workers", usage: "worker slots per provider queue", i: &c.Workers},
 		{name: "call-timeout", usage: "bound of one provider call", d: &c.CallTimeout},
 		{name: "artifact-url-ttl", usage: "lifetime of signed artifact URLs", d: &c.ArtifactURLTTL},
+		{name: "rescue-after", usage: "how long a job may run before it is presumed dead (default call timeout + 1m)", d: &c.RescueAfter},
 	}
 }
 
@@ -227,6 +229,12 @@ func (c *Config) validate() error {
 	}
 	if c.CallTimeout < time.Second {
 		bad("call-timeout", "want at least 1s, got %s", c.CallTimeout)
+	}
+	if c.RescueAfter == 0 {
+		c.RescueAfter = c.CallTimeout + time.Minute
+	}
+	if c.RescueAfter < c.CallTimeout+10*time.Second {
+		bad("rescue-after", "want at least the call timeout plus 10s (%s), got %s", c.CallTimeout+10*time.Second, c.RescueAfter)
 	}
 	if c.ArtifactURLTTL < time.Minute || c.ArtifactURLTTL > 7*24*time.Hour {
 		bad("artifact-url-ttl", "want 1m to 168h (S3 presigned URLs last at most 7 days), got %s", c.ArtifactURLTTL)

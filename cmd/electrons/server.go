@@ -132,6 +132,7 @@ func runServer(ctx context.Context, cmd string, args []string, getenv func(strin
 		Log:            log,
 		ArtifactURLTTL: cfg.ArtifactURLTTL,
 		CallTimeout:    cfg.CallTimeout,
+		JobTimeout:     cfg.RescueAfter - 5*time.Second,
 	}
 	workers := river.NewWorkers()
 	jobs.Register(workers, deps)
@@ -150,8 +151,8 @@ func runServer(ctx context.Context, cmd string, args []string, getenv func(strin
 		Logger:               riverLog,
 		FetchCooldown:        10 * time.Millisecond,
 		FetchPollInterval:    250 * time.Millisecond,
-		JobTimeout:           cfg.CallTimeout + 30*time.Second,
-		RescueStuckJobsAfter: cfg.CallTimeout + 45*time.Second,
+		JobTimeout:           cfg.RescueAfter - 5*time.Second,
+		RescueStuckJobsAfter: cfg.RescueAfter,
 		MaxAttempts:          5,
 	}
 	if len(queues) > 0 {

@@ -125,7 +125,7 @@ func (c *Conn) EnsureStreams(ctx context.Context) error {
 	_, err = c.JS.CreateOrUpdateConsumer(ctx, c.IntakeStream(), jetstream.ConsumerConfig{
 		Durable:       RouterConsumer,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		AckWait:       10 * time.Second,
 		MaxDeliver:    -1,
 		MaxAckPending: 2000,
 	})

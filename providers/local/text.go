@@ -87,7 +87,11 @@ func generateText(ctx context.Context, call providers.Call, opts options, bad bo
 		return nil, err
 	}
 	usage.OutputTokens = len(pieces)
-	return &providers.Output{Text: strings.Join(pieces, ""), Usage: usage}, nil
+	finish := providers.FinishStop
+	if len(pieces) >= maxTokens {
+		finish = providers.FinishLength
+	}
+	return &providers.Output{Text: strings.Join(pieces, ""), Usage: usage, FinishReason: finish}, nil
 }
 
 // keywords picks the words that stand for the prompt's subject: the prompt's own first, then the
