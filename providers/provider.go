@@ -47,10 +47,10 @@ type Output struct {
 	Text string
 	// FinishReason says why a text ended (FinishStop, FinishLength); empty when unknown.
 	FinishReason string
-	Files  []File
-	Items  []electrons.StockItem
-	Usage  *electrons.Usage
-	Limits *LimitState
+	Files        []File
+	Items        []electrons.StockItem
+	Usage        *electrons.Usage
+	Limits       *LimitState
 }
 
 // Provider is an adapter to one AI or media provider. Generate returns an *electrons.Error whose
