@@ -68,6 +68,9 @@ func decodeStrict(b []byte, v any) error {
 			return &electrons.Error{Code: electrons.CodeInvalidRequest, Message: fmt.Sprintf("%s must be %s, not %s", te.Field, te.Type, te.Value), Param: te.Field}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			if path := fieldPath(b, f); path != "" {
+				f = path
+			}
 			return &electrons.Error{Code: electrons.CodeInvalidRequest, Message: fmt.Sprintf("unknown field %q", f), Param: f}
 		case errors.Is(err, io.EOF):
 			return electrons.Errorf(electrons.CodeInvalidRequest, "the body is empty; a JSON object is expected")
@@ -78,6 +81,33 @@ func decodeStrict(b []byte, v any) error {
 		return electrons.Errorf(electrons.CodeInvalidRequest, "malformed JSON: data after the object")
 	}
 	return nil
+}
+
+// fieldPath finds where an unknown field sits in a JSON document ("input.temperature"),
+// searching objects breadth first; "" if it cannot tell.
+func fieldPath(doc []byte, name string) string {
+	type node struct {
+		path string
+		raw  json.RawMessage
+	}
+	queue := []node{{"", doc}}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(n.raw, &obj) != nil {
+			continue
+		}
+		if _, ok := obj[name]; ok {
+			return n.path + name
+		}
+		for k, v := range obj {
+			if k != "options" && k != "metadata" && k != "timeline" {
+				queue = append(queue, node{n.path + k + ".", v})
+			}
+		}
+	}
+	return ""
 }
 
 // modelTable returns the models, re-read at most once a second.
