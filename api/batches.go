@@ -13,6 +13,7 @@ import (
 	"github.com/distributed-electrons/electrons"
 	"github.com/distributed-electrons/electrons/delivery"
 	"github.com/distributed-electrons/electrons/internal/postgres"
+	"github.com/distributed-electrons/electrons/jobs"
 )
 
 // CreateBatch is the JSON body of POST /v1/batches.
@@ -92,6 +93,77 @@ func (s *Server) createBatch(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getBatch(w http.ResponseWriter, r *http.Request) {
 	b, err := s.store.GetBatch(r.Context(), principal(r).InstanceID, mux.Vars(r)["id"])
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, b.Batch)
+}
+
+// BatchResultLine is one line of GET /v1/batches/{id}/results.
+type BatchResultLine struct {
+	CustomID  *string           `json:"custom_id"`
+	RequestID string            `json:"request_id"`
+	Status    electrons.Status  `json:"status"`
+	Result    *electrons.Result `json:"result"`
+	Error     *electrons.Error  `json:"error"`
+}
+
+func (s *Server) batchResults(w http.ResponseWriter, r *http.Request) {
+	b, err := s.store.GetBatch(r.Context(), principal(r).InstanceID, mux.Vars(r)["id"])
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	err = s.store.EachBatchRequest(r.Context(), b.ID, func(row *postgres.RequestRow) error {
+		req := jobs.Present(r.Context(), s.deps.Artifacts, row, s.deps.ArtifactURLTTL)
+		line := BatchResultLine{RequestID: req.ID, Status: req.Status, Result: req.Result, Error: req.Error}
+		if row.CustomID != "" {
+			line.CustomID = &row.CustomID
+		}
+		return enc.Encode(line)
+	})
+	if err != nil && r.Context().Err() == nil {
+		s.log.Error("batch results", "batch_id", b.ID, "err", err)
+	}
+}
+
+// cancelBatch cancels a batch and every request of it that has not finished.
+func (s *Server) cancelBatch(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	b, err := s.store.GetBatch(r.Context(), p.InstanceID, mux.Vars(r)["id"])
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	var cancelled []string
+	err = s.store.InTx(r.Context(), func(tx pgx.Tx) error {
+		ids, err := postgres.CancelBatchTx(r.Context(), tx, b.ID)
+		if err != nil {
+			return err
+		}
+		cancelled = ids
+		for _, id := range ids {
+			if err := jobs.RecordOutcomeTx(r.Context(), tx, s.deps, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	if b.Status == electrons.BatchCompleted {
+		s.problem(w, r, electrons.Errorf(electrons.CodeConflict, "batch %s is already completed", b.ID))
+		return
+	}
+	for _, id := range cancelled {
+		s.nc.Publish(id, "status", map[string]any{"status": electrons.StatusCancelled})
+	}
+	b, err = s.store.GetBatch(r.Context(), p.InstanceID, b.ID)
 	if err != nil {
 		s.problem(w, r, err)
 		return

@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/riverqueue/river"
 
 	"github.com/distributed-electrons/electrons"
 	"github.com/distributed-electrons/electrons/internal/postgres"
@@ -72,23 +74,59 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, List[electrons.Model]{Data: ms})
 }
 
+// Limits are a provider's limits; nil means no limit of that kind.
+type Limits struct {
+	RPM         *int `json:"rpm"`
+	TPM         *int `json:"tpm"`
+	Concurrency *int `json:"concurrency"`
+}
+
+// LimiterState is a provider's limiter as operators see it.
+type LimiterState struct {
+	Limits        Limits     `json:"limits"`
+	Remaining     Limits     `json:"remaining"`
+	CooldownUntil *time.Time `json:"cooldown_until"`
+	Circuit       string     `json:"circuit"`
+}
+
 // ProviderState is one provider as GET /v1/providers shows it.
 type ProviderState struct {
-	Name    string `json:"name"`
-	Enabled bool   `json:"enabled"`
-	Reason  string `json:"reason,omitempty"`
+	Name      string               `json:"name"`
+	Enabled   bool                 `json:"enabled"`
+	Reason    string               `json:"reason,omitempty"`
+	TaskTypes []electrons.TaskType `json:"task_types"`
+	LimiterState
 }
 
 // KnownProviders are every provider the platform knows, enabled or not.
 var KnownProviders = []string{"anthropic", "elevenlabs", "gemini", "ideogram", "local", "openai", "openaicompat", "pexels", "shotstack"}
 
+// limiterState is the limiter's state of a provider. No limits are configured yet, so every
+// kind is unlimited and the circuit closed.
+func (s *Server) limiterState(string) LimiterState {
+	return LimiterState{Circuit: "closed"}
+}
+
 func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) {
+	models, err := s.modelTable(r.Context())
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
 	out := List[ProviderState]{Data: []ProviderState{}}
 	for _, n := range KnownProviders {
 		_, ok := s.provs.Get(n)
-		ps := ProviderState{Name: n, Enabled: ok}
+		ps := ProviderState{Name: n, Enabled: ok, TaskTypes: []electrons.TaskType{}, LimiterState: s.limiterState(n)}
 		if !ok {
 			ps.Reason = "not configured: no API key"
+		}
+		for _, t := range electrons.TaskTypes {
+			for _, m := range models {
+				if m.Provider == n && m.TaskType == t {
+					ps.TaskTypes = append(ps.TaskTypes, t)
+					break
+				}
+			}
 		}
 		out.Data = append(out.Data, ps)
 	}
@@ -135,14 +173,65 @@ func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, List[postgres.AttemptRow]{Data: as})
 }
 
+// Queue is a River queue with its provider's limiter state.
+type Queue struct {
+	postgres.QueueStats
+	Provider string        `json:"provider,omitempty"`
+	Limiter  *LimiterState `json:"limiter,omitempty"`
+}
+
+func (s *Server) queue(q postgres.QueueStats) Queue {
+	out := Queue{QueueStats: q}
+	if _, ok := s.provs.Get(q.Name); ok {
+		l := s.limiterState(q.Name)
+		out.Provider, out.Limiter = q.Name, &l
+	}
+	return out
+}
+
 func (s *Server) listQueues(w http.ResponseWriter, r *http.Request) {
 	qs, err := s.store.Queues(r.Context())
 	if err != nil {
 		s.problem(w, r, err)
 		return
 	}
-	if qs == nil {
-		qs = []postgres.QueueStats{}
+	out := List[Queue]{Data: []Queue{}}
+	for _, q := range qs {
+		out.Data = append(out.Data, s.queue(q))
 	}
-	writeJSON(w, http.StatusOK, List[postgres.QueueStats]{Data: qs})
+	writeJSON(w, http.StatusOK, out)
+}
+
+// pauseQueue stops (or resumeQueue restarts) a queue's work on every replica; jobs keep their places.
+func (s *Server) pauseQueue(w http.ResponseWriter, r *http.Request)  { s.setPaused(w, r, true) }
+func (s *Server) resumeQueue(w http.ResponseWriter, r *http.Request) { s.setPaused(w, r, false) }
+
+func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, pause bool) {
+	name := mux.Vars(r)["name"]
+	var err error
+	if pause {
+		err = s.riverCli.QueuePause(r.Context(), name, nil)
+	} else {
+		err = s.riverCli.QueueResume(r.Context(), name, nil)
+	}
+	if errors.Is(err, river.ErrNotFound) {
+		s.problem(w, r, electrons.Errorf(electrons.CodeNotFound, "queue %q not found", name))
+		return
+	}
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	qs, err := s.store.Queues(r.Context())
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
+	for _, q := range qs {
+		if q.Name == name {
+			writeJSON(w, http.StatusOK, s.queue(q))
+			return
+		}
+	}
+	s.problem(w, r, electrons.Errorf(electrons.CodeNotFound, "queue %q not found", name))
 }

@@ -52,11 +52,14 @@ func InsertBatchTx(ctx context.Context, tx pgx.Tx, b *BatchRow, reqs []*RequestR
 // GetBatch returns the instance's batch with its counts, or ErrNotFound.
 func (s *Store) GetBatch(ctx context.Context, instanceID, id string) (*BatchRow, error) {
 	b, err := GetBatchTx(ctx, s.Pool, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, electrons.Errorf(electrons.CodeNotFound, "batch %s not found", id)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if b.InstanceID != instanceID {
-		return nil, ErrNotFound
+		return nil, electrons.Errorf(electrons.CodeNotFound, "batch %s not found", id)
 	}
 	return b, nil
 }
@@ -130,4 +133,45 @@ func countBatch(ctx context.Context, q Querier, b *BatchRow) error {
 		}
 	}
 	return rows.Err()
+}
+
+// EachBatchRequest calls fn with every request of a batch, in submission order.
+func (s *Store) EachBatchRequest(ctx context.Context, batchID string, fn func(*RequestRow) error) error {
+	after := ""
+	for {
+		rows, err := s.Pool.Query(ctx, `SELECT `+requestColumns+` FROM requests WHERE batch_id = $1 AND id > $2 ORDER BY id LIMIT 1000`, batchID, after)
+		if err != nil {
+			return fmt.Errorf("list batch %s: %w", batchID, err)
+		}
+		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*RequestRow, error) { return scanRequest(r) })
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(page) < 1000 {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// CancelBatchTx marks a batch cancelled and cancels its unfinished requests, returning their ids.
+func CancelBatchTx(ctx context.Context, tx pgx.Tx, batchID string) ([]string, error) {
+	tag, err := tx.Exec(ctx, `UPDATE batches SET status = 'cancelled', completed_at = now() WHERE id = $1 AND status = 'in_progress'`, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("cancel batch %s: %w", batchID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, `UPDATE requests SET status = 'cancelled', updated_at = now(), completed_at = now()
+		WHERE batch_id = $1 AND status IN ('queued','dispatched','running','review') RETURNING id`, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("cancel requests of batch %s: %w", batchID, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }

@@ -159,7 +159,7 @@ func (s *Store) InsertOutboxTx(ctx context.Context, tx pgx.Tx, msgs ...OutboxMes
 func (s *Store) GetRequest(ctx context.Context, instanceID, id string) (*RequestRow, error) {
 	r, err := scanRequest(s.Pool.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = $1 AND instance_id = $2`, id, instanceID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, electrons.Errorf(electrons.CodeNotFound, "request %s not found", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("select request %s: %w", id, err)
@@ -341,4 +341,47 @@ func DispatchManyTx(ctx context.Context, q Querier, ds []Dispatch) error {
 		return fmt.Errorf("dispatch %d requests: %w", len(ds), err)
 	}
 	return nil
+}
+
+// RequeueTx puts a failed or cancelled request back in the queue for another run, clearing its
+// result and error. It reports whether the request was failed or cancelled.
+func RequeueTx(ctx context.Context, q Querier, id string) (bool, error) {
+	var batchID *string
+	err := q.QueryRow(ctx, `UPDATE requests SET status = 'queued', result = NULL, error = NULL, completed_at = NULL, updated_at = now()
+		WHERE id = $1 AND status IN ('failed', 'cancelled') RETURNING batch_id`, id).Scan(&batchID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("requeue %s: %w", id, err)
+	}
+	if batchID != nil {
+		// The request counts as unfinished again, and so does its batch.
+		_, err = q.Exec(ctx, `UPDATE batches SET done = done - 1, status = CASE WHEN status = 'completed' THEN 'in_progress' ELSE status END,
+			completed_at = CASE WHEN status = 'completed' THEN NULL ELSE completed_at END WHERE id = $1`, *batchID)
+		if err != nil {
+			return false, fmt.Errorf("reopen batch %s: %w", *batchID, err)
+		}
+	}
+	return true, nil
+}
+
+// DecideReviewTx settles a request in review: approved → succeeded, else failed with rerr.
+func DecideReviewTx(ctx context.Context, q Querier, id string, approve bool, rerr *electrons.Error) (bool, error) {
+	status := electrons.StatusSucceeded
+	var ej []byte
+	if !approve {
+		status = electrons.StatusFailed
+		var err error
+		if ej, err = json.Marshal(rerr); err != nil {
+			return false, err
+		}
+	}
+	tag, err := q.Exec(ctx, `UPDATE requests SET status = $2, error = $3, updated_at = now(), completed_at = now(),
+		result = CASE WHEN result IS NULL THEN NULL ELSE jsonb_set(result, '{quality,verdict}', to_jsonb($4::text)) END
+		WHERE id = $1 AND status = 'review'`, id, status, ej, map[bool]string{true: "approved", false: "rejected"}[approve])
+	if err != nil {
+		return false, fmt.Errorf("decide review of %s: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
