@@ -3,7 +3,6 @@ package router
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -93,20 +92,20 @@ func (r *Router) Run(ctx context.Context) error {
 		return err
 	}
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(r.cfg.Batch, jetstream.FetchMaxWait(time.Second))
+		// Take what is waiting, up to a batch, without waiting; when nothing waits, wait for the
+		// first message alone, so that a quiet system routes each request at once.
+		batch, err := cons.FetchNoWait(r.cfg.Batch)
+		msgs := collect(batch, err)
+		if len(msgs) == 0 && err == nil {
+			batch, err = cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+			msgs = collect(batch, err)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				r.log.Warn("router fetch", "err", err)
 				sleep(ctx, 250*time.Millisecond)
 			}
 			continue
-		}
-		var msgs []jetstream.Msg
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil && len(msgs) == 0 {
-			r.log.Warn("router fetch", "err", err)
 		}
 		if len(msgs) == 0 {
 			continue
@@ -125,6 +124,18 @@ func (r *Router) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// collect drains a fetched batch.
+func collect(batch jetstream.MessageBatch, err error) []jetstream.Msg {
+	if err != nil || batch == nil {
+		return nil
+	}
+	var msgs []jetstream.Msg
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	return msgs
 }
 
 func sleep(ctx context.Context, d time.Duration) {
