@@ -358,13 +358,12 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 func (s *Server) cancelRequest(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	id := mux.Vars(r)["id"]
-	row, err := s.store.GetRequest(r.Context(), p.InstanceID, id)
-	if err != nil {
+	if _, err := s.store.GetRequest(r.Context(), p.InstanceID, id); err != nil {
 		s.problem(w, r, err)
 		return
 	}
 	var moved bool
-	err = s.store.InTx(r.Context(), func(tx pgx.Tx) error {
+	err := s.store.InTx(r.Context(), func(tx pgx.Tx) error {
 		ok, err := postgres.SetStatusTx(r.Context(), tx, id, electrons.StatusCancelled,
 			electrons.StatusQueued, electrons.StatusDispatched, electrons.StatusRunning, electrons.StatusReview)
 		if err != nil || !ok {
@@ -378,7 +377,7 @@ func (s *Server) cancelRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !moved {
-		row, err = s.store.GetRequest(r.Context(), p.InstanceID, id)
+		row, err := s.store.GetRequest(r.Context(), p.InstanceID, id)
 		if err != nil {
 			s.problem(w, r, err)
 			return
@@ -390,7 +389,7 @@ func (s *Server) cancelRequest(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.nc.Publish(id, "status", map[string]any{"status": electrons.StatusCancelled})
 	}
-	row, err = s.store.GetRequest(r.Context(), p.InstanceID, id)
+	row, err := s.store.GetRequest(r.Context(), p.InstanceID, id)
 	if err != nil {
 		s.problem(w, r, err)
 		return

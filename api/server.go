@@ -52,7 +52,6 @@ type Server struct {
 	provs    *providers.Registry
 	artStore Pinger
 	artServe http.Handler
-	riverUI  http.Handler
 	log      *slog.Logger
 	keyCache sync.Map // key hash (string) → cachedPrincipal
 	modelsMu sync.Mutex

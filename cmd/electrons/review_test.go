@@ -124,7 +124,7 @@ func TestFailuresAreClassified(t *testing.T) {
 	if r.Error == nil || r.Error.Code != electrons.CodeQualityRejected || r.Attempts < 2 {
 		t.Fatalf("bad output: %+v attempts %d", r.Error, r.Attempts)
 	}
-	r = waitStatus(t, c, limited, electrons.StatusSucceeded)
+	waitStatus(t, c, limited, electrons.StatusSucceeded)
 	var jobAttempt int
 	if err := p.db.Pool.QueryRow(ctx, `SELECT attempt FROM river_job WHERE args->>'request_id' = $1`, limited).Scan(&jobAttempt); err != nil {
 		t.Fatal(err)

@@ -94,8 +94,3 @@ func (s *Store) open(stored string) (string, error) {
 	}
 	return string(plain), nil
 }
-
-func isUniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
-}
