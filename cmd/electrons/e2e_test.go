@@ -64,20 +64,11 @@ func TestEndToEndMixedWebhooksAndArtifacts(t *testing.T) {
 	srv := p.start(nil)
 	c := apiClient(t, srv.URL, adminKey)
 	ctx := context.Background()
-	inst, err := c.GetInstance(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcv := newReceiver(t)
-	rcv.setSecret(inst.WebhookSecret)
+	rcv := newInstanceReceiver(t, c)
 
 	const n = 100
 	ids := submitMixed(t, c, n, rcv.srv.URL+"/hooks", nil)
-	waitFor(t, 3*time.Minute, "100 webhooks", func() bool {
-		rcv.mu.Lock()
-		defer rcv.mu.Unlock()
-		return len(rcv.got) >= n
-	})
+	waitFor(t, 3*time.Minute, "100 webhooks", func() bool { return rcv.count() >= n })
 	rcv.mu.Lock()
 	if len(rcv.bad) > 0 {
 		t.Fatalf("%d webhooks failed verification: %v", len(rcv.bad), rcv.bad)
@@ -167,12 +158,7 @@ func TestWebhookRetriedUntilSuccess(t *testing.T) {
 	srv := p.start(nil)
 	c := apiClient(t, srv.URL, adminKey)
 	ctx := context.Background()
-	inst, err := c.GetInstance(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcv := newReceiver(t)
-	rcv.setSecret(inst.WebhookSecret)
+	rcv := newInstanceReceiver(t, c)
 	rcv.answer = func(n int) int {
 		if n <= 2 {
 			return http.StatusInternalServerError
@@ -183,11 +169,7 @@ func TestWebhookRetriedUntilSuccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "the webhook", func() bool {
-		rcv.mu.Lock()
-		defer rcv.mu.Unlock()
-		return len(rcv.got) == 1
-	})
+	waitFor(t, time.Minute, "the webhook", func() bool { return rcv.count() == 1 })
 	rcv.mu.Lock()
 	got := rcv.got[0]
 	rcv.mu.Unlock()

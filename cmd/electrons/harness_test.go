@@ -164,6 +164,25 @@ func newReceiver(t *testing.T) *receiver {
 	return r
 }
 
+// newInstanceReceiver returns a receiver that verifies with the secret of c's instance.
+func newInstanceReceiver(t *testing.T, c *client.Client) *receiver {
+	t.Helper()
+	inst, err := c.GetInstance(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newReceiver(t)
+	r.setSecret(inst.WebhookSecret)
+	return r
+}
+
+// count is how many webhooks were accepted.
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.got)
+}
+
 func (r *receiver) setSecret(s string) {
 	r.mu.Lock()
 	r.secret = s

@@ -238,12 +238,7 @@ func TestBatchJSON(t *testing.T) {
 	srv := p.start(nil)
 	c := apiClient(t, srv.URL, adminKey)
 	ctx := context.Background()
-	inst, err := c.GetInstance(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcv := newReceiver(t)
-	rcv.setSecret(inst.WebhookSecret)
+	rcv := newInstanceReceiver(t, c)
 	var reqs []client.CreateRequest
 	for i := 0; i < 30; i++ {
 		reqs = append(reqs, client.CreateRequest{Input: electrons.Input{Prompt: "batch item"}})

@@ -27,12 +27,7 @@ func TestReviewApproveRejectAndRetry(t *testing.T) {
 	srv := p.start(nil)
 	c := apiClient(t, srv.URL, adminKey)
 	ctx := context.Background()
-	inst, err := c.GetInstance(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcv := newReceiver(t)
-	rcv.setSecret(inst.WebhookSecret)
+	rcv := newInstanceReceiver(t, c)
 	short := client.CreateRequest{TaskType: electrons.TaskText, Input: electrons.Input{Prompt: "two words please", MaxTokens: 2}, CallbackURL: rcv.srv.URL}
 
 	// A two-word answer goes to review; approving it succeeds the request.
@@ -82,11 +77,7 @@ func TestReviewApproveRejectAndRetry(t *testing.T) {
 	}
 
 	// Webhooks: review, then the final verdicts.
-	waitFor(t, 30*time.Second, "webhooks", func() bool {
-		rcv.mu.Lock()
-		defer rcv.mu.Unlock()
-		return len(rcv.got) >= 4
-	})
+	waitFor(t, 30*time.Second, "webhooks", func() bool { return rcv.count() >= 4 })
 	rcv.mu.Lock()
 	defer rcv.mu.Unlock()
 	types := map[string][]string{}

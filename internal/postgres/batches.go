@@ -143,7 +143,7 @@ func (s *Store) EachBatchRequest(ctx context.Context, batchID string, fn func(*R
 		if err != nil {
 			return fmt.Errorf("list batch %s: %w", batchID, err)
 		}
-		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*RequestRow, error) { return scanRequest(r) })
+		page, err := collectRequests(rows)
 		if err != nil {
 			return err
 		}

@@ -219,16 +219,7 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]*RequestRo
 	if err != nil {
 		return nil, fmt.Errorf("list requests: %w", err)
 	}
-	defer rows.Close()
-	var out []*RequestRow
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collectRequests(rows)
 }
 
 // SetStatusTx moves a request to status `to` if it is in one of `from`; it reports whether it moved.
@@ -309,16 +300,7 @@ func QueuedRequestsTx(ctx context.Context, q Querier, ids []string) ([]*RequestR
 	if err != nil {
 		return nil, fmt.Errorf("select queued requests: %w", err)
 	}
-	defer rows.Close()
-	var out []*RequestRow
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collectRequests(rows)
 }
 
 // Dispatch is a routing decision.
@@ -384,4 +366,9 @@ func DecideReviewTx(ctx context.Context, q Querier, id string, approve bool, rer
 		return false, fmt.Errorf("decide review of %s: %w", id, err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// collectRequests scans and closes rows of requestColumns.
+func collectRequests(rows pgx.Rows) ([]*RequestRow, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*RequestRow, error) { return scanRequest(r) })
 }
