@@ -1,0 +1,74 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/distributed-electrons/electrons"
+)
+
+// ParseRetryAfter reads a retry-after header value: delay seconds (possibly fractional) or an
+// HTTP date. It returns 0 when v is empty or unreadable.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
+
+// CodeForStatus is the domain code of an HTTP status when the provider's body says no more.
+func CodeForStatus(status int) electrons.Code {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return electrons.CodeRateLimited
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return electrons.CodeAuthFailed
+	case status == http.StatusPaymentRequired:
+		return electrons.CodeQuotaExhausted
+	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
+		return electrons.CodeTimeout
+	case status == 529 || status == http.StatusServiceUnavailable:
+		return electrons.CodeOverloaded
+	case status >= 500:
+		return electrons.CodeServerError
+	case status >= 400:
+		return electrons.CodeInvalidRequest
+	}
+	return electrons.CodeServerError
+}
+
+// TransportError classifies an error of the HTTP round trip itself: deadlines and timeouts are
+// CodeTimeout, everything else (refused connections, resets) CodeServerError.
+func TransportError(provider string, err error) *electrons.Error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return &electrons.Error{Code: electrons.CodeTimeout, Message: provider + ": the call timed out", Err: err}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &electrons.Error{Code: electrons.CodeTimeout, Message: provider + ": the call was cancelled", Err: err}
+	}
+	return &electrons.Error{Code: electrons.CodeServerError, Message: fmt.Sprintf("%s: %v", provider, err), Err: err}
+}
+
+// ErrTruncated is the failure of a stream that ended before the provider said it was complete.
+func ErrTruncated(provider string) *electrons.Error {
+	return electrons.Errorf(electrons.CodeServerError, "%s: the stream ended before the answer was complete", provider)
+}
+
+// ErrMalformed is the failure of an answer that is not in the provider's format.
+func ErrMalformed(provider string, err error) *electrons.Error {
+	return &electrons.Error{Code: electrons.CodeServerError, Message: provider + ": malformed response", Err: err}
+}
