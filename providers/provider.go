@@ -51,6 +51,25 @@ type Output struct {
 	Items        []electrons.StockItem
 	Usage        *electrons.Usage
 	Limits       *LimitState
+	// Pending, when set, means the provider accepted a long-running job (a Veo video, a
+	// Shotstack render) that is not done: the worker releases its slot and asks the provider's
+	// Poller again after Pending.PollAfter. The other fields are then empty.
+	Pending *Pending
+}
+
+// Pending is a long-running provider job still in progress.
+type Pending struct {
+	// Handle identifies the job at the provider (an operation name, a render id).
+	Handle string
+	// PollAfter is how long to wait before asking again. Default 5s.
+	PollAfter time.Duration
+}
+
+// Poller is implemented by providers with long-running jobs. Poll asks once about the job
+// Handle that Generate (or an earlier Poll) returned in Output.Pending; it returns an Output
+// with Pending set again while the job runs, the finished Output when it is done, or an error.
+type Poller interface {
+	Poll(ctx context.Context, call Call, handle string) (*Output, error)
 }
 
 // Provider is an adapter to one AI or media provider. Generate returns an *electrons.Error whose
