@@ -44,19 +44,31 @@ func (w *GenerateWorker) NextRetry(job *river.Job[GenerateArgs]) time.Time {
 func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs]) error {
 	st := w.d.Store
 	id := job.Args.RequestID
-	started, err := postgres.StartAttemptTx(ctx, st.Pool, id)
+	// A request waiting on a long-running provider job is polled, without a new attempt.
+	handle, err := postgres.ProviderJob(ctx, st.Pool, id)
 	if err != nil {
 		return err
 	}
-	if !started {
-		// Cancelled, or finished by an earlier run of this job whose completion River did not see.
-		return nil
+	if handle == "" {
+		started, err := postgres.StartAttemptTx(ctx, st.Pool, id)
+		if err != nil {
+			return err
+		}
+		if !started {
+			// Cancelled, or finished by an earlier run of this job whose completion River did not see.
+			return nil
+		}
 	}
 	req, err := postgres.LoadRequest(ctx, st.Pool, id, false)
 	if err != nil {
 		return err
 	}
-	w.d.Live.Publish(id, "status", map[string]any{"status": electrons.StatusRunning})
+	if req.Status != electrons.StatusRunning {
+		return nil // cancelled while it waited
+	}
+	if handle == "" {
+		w.d.Live.Publish(id, "status", map[string]any{"status": electrons.StatusRunning})
+	}
 
 	model, err := st.GetModel(ctx, req.Model)
 	if err != nil {
@@ -67,8 +79,7 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs])
 		return w.fail(ctx, job, req, electrons.Errorf(electrons.CodeProviderDisabled, "provider %q is not enabled", model.Provider))
 	}
 
-	callCtx, cancel := context.WithTimeout(ctx, w.d.CallTimeout)
-	out, err := prov.Generate(callCtx, providers.Call{
+	call := providers.Call{
 		RequestID: id,
 		TaskType:  req.TaskType,
 		Model:     model.ProviderModel,
@@ -76,10 +87,42 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs])
 		OnDelta: func(text string) {
 			w.d.Live.Publish(id, "delta", map[string]string{"text": text})
 		},
-	})
+	}
+	callCtx, cancel := context.WithTimeout(ctx, w.d.CallTimeout)
+	var out *providers.Output
+	if handle != "" {
+		poller, ok := prov.(providers.Poller)
+		if !ok {
+			cancel()
+			return w.fail(ctx, job, req, electrons.Errorf(electrons.CodeServerError, "provider %q cannot poll job %s", model.Provider, handle))
+		}
+		out, err = poller.Poll(callCtx, call, handle)
+	} else {
+		out, err = prov.Generate(callCtx, call)
+	}
 	cancel()
 	if err != nil {
+		if handle != "" {
+			// The next attempt starts the provider job anew.
+			if err := postgres.SetProviderJob(ctx, st.Pool, id, ""); err != nil {
+				return err
+			}
+		}
 		return w.providerError(ctx, job, req, err)
+	}
+	if out.Pending != nil {
+		// The provider works on; free this worker slot and ask again later. A snooze does not
+		// use up an attempt.
+		if out.Pending.Handle != handle {
+			if err := postgres.SetProviderJob(ctx, st.Pool, id, out.Pending.Handle); err != nil {
+				return err
+			}
+		}
+		wait := out.Pending.PollAfter
+		if wait <= 0 {
+			wait = 5 * time.Second
+		}
+		return river.JobSnooze(wait)
 	}
 
 	files := make([]delivery.ArtifactData, 0, len(out.Files))

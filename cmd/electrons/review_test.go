@@ -128,3 +128,34 @@ func TestFailuresAreClassified(t *testing.T) {
 		t.Fatalf("flaky request: %d attempts, want 2", r.Attempts)
 	}
 }
+
+// TestLongRunningJobFreesItsSlot runs a render that takes many polls with one worker slot: other
+// requests complete while it waits, and the render finishes with one attempt.
+func TestLongRunningJobFreesItsSlot(t *testing.T) {
+	t.Parallel()
+	p := newPlatform(t)
+	srv := p.start(map[string]string{"ELECTRONS_WORKERS": "1"})
+	c := apiClient(t, srv.URL, adminKey)
+	ctx := context.Background()
+	render, _, err := c.SubmitRequest(ctx, client.CreateRequest{TaskType: electrons.TaskVideo,
+		Input: electrons.Input{Prompt: "Waves. Sun. Sand.", Options: map[string]any{"render_polls": 15, "poll_after_ms": 200}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the render to start", func() bool {
+		var h *string
+		_ = p.db.Pool.QueryRow(ctx, `SELECT provider_job FROM requests WHERE id = $1`, render.ID).Scan(&h)
+		return h != nil
+	})
+	ids := submitMixed(t, c, 6, "", nil)
+	for _, id := range ids {
+		waitStatus(t, c, id, electrons.StatusSucceeded)
+	}
+	if r, _ := c.GetRequest(ctx, render.ID); r.Status != electrons.StatusRunning {
+		t.Fatalf("the render is %s while others finished; want still running", r.Status)
+	}
+	r := waitStatus(t, c, render.ID, electrons.StatusSucceeded)
+	if r.Attempts != 1 || len(r.Result.Artifacts) != 1 || r.Result.Artifacts[0].ContentType != "image/gif" {
+		t.Fatalf("render: attempts %d, result %+v", r.Attempts, r.Result)
+	}
+}

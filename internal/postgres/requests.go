@@ -271,7 +271,7 @@ func FinishTx(ctx context.Context, q Querier, id string, status electrons.Status
 	if err != nil {
 		return false, err
 	}
-	tag, err := q.Exec(ctx, `UPDATE requests SET status = $2, result = $3, error = $4, updated_at = now(),
+	tag, err := q.Exec(ctx, `UPDATE requests SET status = $2, result = $3, error = $4, updated_at = now(), provider_job = NULL,
 		completed_at = CASE WHEN $2 IN ('succeeded','failed','cancelled') THEN now() ELSE NULL END
 		WHERE id = $1 AND status = 'running'`, id, status, res, ej)
 	if err != nil {
@@ -286,7 +286,7 @@ func FailTx(ctx context.Context, q Querier, id string, rerr *electrons.Error) (b
 	if err != nil {
 		return false, err
 	}
-	tag, err := q.Exec(ctx, `UPDATE requests SET status = 'failed', error = $2, updated_at = now(), completed_at = now()
+	tag, err := q.Exec(ctx, `UPDATE requests SET status = 'failed', error = $2, updated_at = now(), completed_at = now(), provider_job = NULL
 		WHERE id = $1 AND status IN ('queued','dispatched','running')`, id, ej)
 	if err != nil {
 		return false, fmt.Errorf("fail %s: %w", id, err)
@@ -329,7 +329,7 @@ func DispatchManyTx(ctx context.Context, q Querier, ds []Dispatch) error {
 // result and error. It reports whether the request was failed or cancelled.
 func RequeueTx(ctx context.Context, q Querier, id string) (bool, error) {
 	var batchID *string
-	err := q.QueryRow(ctx, `UPDATE requests SET status = 'queued', result = NULL, error = NULL, completed_at = NULL, updated_at = now()
+	err := q.QueryRow(ctx, `UPDATE requests SET status = 'queued', result = NULL, error = NULL, completed_at = NULL, provider_job = NULL, updated_at = now()
 		WHERE id = $1 AND status IN ('failed', 'cancelled') RETURNING batch_id`, id).Scan(&batchID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
@@ -371,4 +371,21 @@ func DecideReviewTx(ctx context.Context, q Querier, id string, approve bool, rer
 // collectRequests scans and closes rows of requestColumns.
 func collectRequests(rows pgx.Rows) ([]*RequestRow, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*RequestRow, error) { return scanRequest(r) })
+}
+
+// ProviderJob returns the long-running provider job a request waits on, or "".
+func ProviderJob(ctx context.Context, q Querier, id string) (string, error) {
+	var h *string
+	if err := q.QueryRow(ctx, `SELECT provider_job FROM requests WHERE id = $1`, id).Scan(&h); err != nil {
+		return "", fmt.Errorf("select provider job of %s: %w", id, err)
+	}
+	return deref(h), nil
+}
+
+// SetProviderJob records (or, with "", clears) the long-running provider job a request waits on.
+func SetProviderJob(ctx context.Context, q Querier, id, handle string) error {
+	if _, err := q.Exec(ctx, `UPDATE requests SET provider_job = $2, updated_at = now() WHERE id = $1`, id, nullable(handle)); err != nil {
+		return fmt.Errorf("set provider job of %s: %w", id, err)
+	}
+	return nil
 }

@@ -37,6 +37,7 @@ type Provider struct {
 	mu        sync.Mutex
 	attempts  map[string]*attemptCounter
 	lastSweep time.Time
+	renders   map[string]int // polls seen per pending render
 }
 
 // attemptCounter counts the simulated failures already served for one request.
@@ -69,6 +70,10 @@ func (p *Provider) Generate(ctx context.Context, call providers.Call) (*provider
 	}
 	if err := wait(ctx, opts.latency); err != nil {
 		return nil, err
+	}
+
+	if out, err := p.startRender(call); out != nil || err != nil {
+		return out, err
 	}
 
 	bad := false

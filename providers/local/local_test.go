@@ -760,3 +760,29 @@ func BenchmarkImage1024(b *testing.B) {
 		}
 	}
 }
+
+func TestRenderPollsUntilDone(t *testing.T) {
+	t.Parallel()
+	p := New()
+	call := providers.Call{RequestID: "req_render", TaskType: electrons.TaskVideo,
+		Input: electrons.Input{Prompt: "Waves. Sun.", Options: map[string]any{"render_polls": float64(3), "poll_after_ms": float64(10)}}}
+	out, err := p.Generate(context.Background(), call)
+	if err != nil || out.Pending == nil || out.Pending.PollAfter != 10*time.Millisecond {
+		t.Fatalf("start: %+v %v", out, err)
+	}
+	for i := 1; i <= 3; i++ {
+		out, err = p.Poll(context.Background(), call, out.Pending.Handle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done := out.Pending == nil; done != (i == 3) {
+			t.Fatalf("poll %d: done = %v", i, done)
+		}
+		if out.Pending == nil {
+			break
+		}
+	}
+	if len(out.Files) != 1 || out.Files[0].ContentType != "image/gif" {
+		t.Fatalf("finished render: %+v", out)
+	}
+}
