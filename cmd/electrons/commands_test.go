@@ -36,6 +36,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{nil, []string{"--roles", "api,cook"}, "ELECTRONS_ROLES"},
 		{nil, []string{"--http-addr", "8080"}, "ELECTRONS_HTTP_ADDR"},
 		{map[string]string{"ELECTRONS_NATS_NAMESPACE": "a.b"}, nil, "ELECTRONS_NATS_NAMESPACE"},
+		{map[string]string{"OPENAI_BASE_URL": "api.openai.com"}, nil, "OPENAI_BASE_URL"},
+		{nil, []string{"--shotstack-env", "prod"}, "SHOTSTACK_ENV"},
 	}
 	for _, c := range cases {
 		var stderr bytes.Buffer

@@ -40,12 +40,33 @@ type Config struct {
 	ArtifactURLTTL time.Duration // ELECTRONS_ARTIFACT_URL_TTL; lifetime of signed artifact URLs; default 24h
 	RescueAfter    time.Duration // ELECTRONS_RESCUE_AFTER; a job running this long is presumed dead and retried; default call timeout + 1m
 
+	// Providers: a provider without a key is disabled (OPENAI_COMPAT_BASE_URL enables openaicompat).
+	OpenAIKey         string // OPENAI_API_KEY
+	OpenAIBaseURL     string // OPENAI_BASE_URL; default https://api.openai.com/v1
+	AnthropicKey      string // ANTHROPIC_API_KEY
+	AnthropicBaseURL  string // ANTHROPIC_BASE_URL; default https://api.anthropic.com
+	GeminiKey         string // GEMINI_API_KEY
+	GeminiBaseURL     string // GEMINI_BASE_URL; default https://generativelanguage.googleapis.com
+	IdeogramKey       string // IDEOGRAM_API_KEY
+	IdeogramBaseURL   string // IDEOGRAM_BASE_URL; default https://api.ideogram.ai
+	ElevenLabsKey     string // ELEVENLABS_API_KEY
+	ElevenLabsBaseURL string // ELEVENLABS_BASE_URL; default https://api.elevenlabs.io
+	PexelsKey         string // PEXELS_API_KEY
+	PexelsBaseURL     string // PEXELS_BASE_URL; default https://api.pexels.com
+	ShotstackKey      string // SHOTSTACK_API_KEY
+	ShotstackBaseURL  string // SHOTSTACK_BASE_URL; default https://api.shotstack.io
+	ShotstackEnv      string // SHOTSTACK_ENV; stage or v1; default stage
+	CompatBaseURL     string // OPENAI_COMPAT_BASE_URL, e.g. http://localhost:11434/v1 (Ollama)
+	CompatKey         string // OPENAI_COMPAT_API_KEY
+	CompatModel       string // OPENAI_COMPAT_MODEL; the model of openaicompat-text; default llama3.1
+
 	schedule delivery.Schedule
 	roles    map[string]bool
 }
 
 type setting struct {
 	name  string // kebab case
+	env   string // the environment variable, when it is not ELECTRONS_<NAME>
 	usage string
 	str   *string
 	b     *bool
@@ -77,6 +98,24 @@ func (c *Config) settings() []setting {
 		{name: "workers", usage: "worker slots per provider queue", i: &c.Workers},
 		{name: "call-timeout", usage: "bound of one provider call", d: &c.CallTimeout},
 		{name: "artifact-url-ttl", usage: "lifetime of signed artifact URLs", d: &c.ArtifactURLTTL},
+		{name: "openai-api-key", env: "OPENAI_API_KEY", usage: "OpenAI API key", str: &c.OpenAIKey},
+		{name: "openai-base-url", env: "OPENAI_BASE_URL", usage: "OpenAI base URL", str: &c.OpenAIBaseURL},
+		{name: "anthropic-api-key", env: "ANTHROPIC_API_KEY", usage: "Anthropic API key", str: &c.AnthropicKey},
+		{name: "anthropic-base-url", env: "ANTHROPIC_BASE_URL", usage: "Anthropic base URL", str: &c.AnthropicBaseURL},
+		{name: "gemini-api-key", env: "GEMINI_API_KEY", usage: "Gemini API key", str: &c.GeminiKey},
+		{name: "gemini-base-url", env: "GEMINI_BASE_URL", usage: "Gemini base URL", str: &c.GeminiBaseURL},
+		{name: "ideogram-api-key", env: "IDEOGRAM_API_KEY", usage: "Ideogram API key", str: &c.IdeogramKey},
+		{name: "ideogram-base-url", env: "IDEOGRAM_BASE_URL", usage: "Ideogram base URL", str: &c.IdeogramBaseURL},
+		{name: "elevenlabs-api-key", env: "ELEVENLABS_API_KEY", usage: "ElevenLabs API key", str: &c.ElevenLabsKey},
+		{name: "elevenlabs-base-url", env: "ELEVENLABS_BASE_URL", usage: "ElevenLabs base URL", str: &c.ElevenLabsBaseURL},
+		{name: "pexels-api-key", env: "PEXELS_API_KEY", usage: "Pexels API key", str: &c.PexelsKey},
+		{name: "pexels-base-url", env: "PEXELS_BASE_URL", usage: "Pexels base URL", str: &c.PexelsBaseURL},
+		{name: "shotstack-api-key", env: "SHOTSTACK_API_KEY", usage: "Shotstack API key", str: &c.ShotstackKey},
+		{name: "shotstack-base-url", env: "SHOTSTACK_BASE_URL", usage: "Shotstack base URL", str: &c.ShotstackBaseURL},
+		{name: "shotstack-env", env: "SHOTSTACK_ENV", usage: "Shotstack environment: stage or v1", str: &c.ShotstackEnv},
+		{name: "openai-compat-base-url", env: "OPENAI_COMPAT_BASE_URL", usage: "base URL of an OpenAI-compatible server (Ollama, vLLM, llama.cpp)", str: &c.CompatBaseURL},
+		{name: "openai-compat-api-key", env: "OPENAI_COMPAT_API_KEY", usage: "API key of the OpenAI-compatible server", str: &c.CompatKey},
+		{name: "openai-compat-model", env: "OPENAI_COMPAT_MODEL", usage: "model of openaicompat-text", str: &c.CompatModel},
 		{name: "rescue-after", usage: "how long a job may run before it is presumed dead (default call timeout + 1m)", d: &c.RescueAfter},
 	}
 }
@@ -114,6 +153,9 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	var errs []error
 	for _, s := range c.settings() {
 		env := envName(s.name)
+		if s.env != "" {
+			env = s.env
+		}
 		v := getenv(env)
 		usage := fmt.Sprintf("%s (%s)", s.usage, env)
 		switch {
@@ -160,7 +202,13 @@ var knownRoles = []string{"api", "router", "worker", "delivery"}
 func (c *Config) validate() error {
 	var errs []error
 	bad := func(flagName, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s (--%s): %s", envName(flagName), flagName, fmt.Sprintf(format, args...)))
+		env := envName(flagName)
+		for _, s := range c.settings() {
+			if s.name == flagName && s.env != "" {
+				env = s.env
+			}
+		}
+		errs = append(errs, fmt.Errorf("%s (--%s): %s", env, flagName, fmt.Sprintf(format, args...)))
 	}
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		bad("database-url", "want a postgres:// URL, got %q", c.DatabaseURL)
@@ -229,6 +277,21 @@ func (c *Config) validate() error {
 	}
 	if c.CallTimeout < time.Second {
 		bad("call-timeout", "want at least 1s, got %s", c.CallTimeout)
+	}
+	for _, u := range []struct{ flag, v string }{
+		{"openai-base-url", c.OpenAIBaseURL}, {"anthropic-base-url", c.AnthropicBaseURL}, {"gemini-base-url", c.GeminiBaseURL},
+		{"ideogram-base-url", c.IdeogramBaseURL}, {"elevenlabs-base-url", c.ElevenLabsBaseURL}, {"pexels-base-url", c.PexelsBaseURL},
+		{"shotstack-base-url", c.ShotstackBaseURL}, {"openai-compat-base-url", c.CompatBaseURL},
+	} {
+		if u.v == "" {
+			continue
+		}
+		if pu, err := url.Parse(u.v); err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https") {
+			bad(u.flag, "want an http(s) URL, got %q", u.v)
+		}
+	}
+	if c.ShotstackEnv != "" && c.ShotstackEnv != "stage" && c.ShotstackEnv != "v1" {
+		bad("shotstack-env", "want stage or v1, got %q", c.ShotstackEnv)
 	}
 	if c.RescueAfter == 0 {
 		c.RescueAfter = c.CallTimeout + time.Minute
