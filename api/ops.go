@@ -119,6 +119,9 @@ func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) {
 		ps := ProviderState{Name: n, Enabled: ok, TaskTypes: []electrons.TaskType{}, LimiterState: s.limiterState(n)}
 		if !ok {
 			ps.Reason = "not configured: no API key"
+			if set := s.provSet[n]; set != "" {
+				ps.Reason = "not configured: set " + set
+			}
 		}
 		for _, t := range electrons.TaskTypes {
 			for _, m := range models {

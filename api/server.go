@@ -58,6 +58,7 @@ type Server struct {
 	models   map[string]electrons.Model
 	modelsAt time.Time
 	riverCli *river.Client[pgx.Tx]
+	provSet  map[string]string
 }
 
 // Options are the parts a Server is built from.
@@ -71,7 +72,9 @@ type Options struct {
 	ArtifactStore Pinger
 	// ArtifactHandler serves GET /artifacts/… for the local store; nil for S3.
 	ArtifactHandler http.Handler
-	Log             *slog.Logger
+	// ProviderSettings names, per provider, the setting that enables it (for GET /v1/providers).
+	ProviderSettings map[string]string
+	Log              *slog.Logger
 }
 
 // New returns the API server.
@@ -86,7 +89,7 @@ func New(cfg Config, o Options) *Server {
 		cfg.MaxBatchItems = 50000
 	}
 	return &Server{cfg: cfg, store: o.Store, nc: o.NATS, relay: o.Relay, deps: o.Deps, provs: o.Providers,
-		artStore: o.ArtifactStore, artServe: o.ArtifactHandler, log: o.Log}
+		artStore: o.ArtifactStore, artServe: o.ArtifactHandler, log: o.Log, provSet: o.ProviderSettings}
 }
 
 // Handler returns the routes.
