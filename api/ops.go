@@ -101,10 +101,23 @@ type ProviderState struct {
 // KnownProviders are every provider the platform knows, enabled or not.
 var KnownProviders = []string{"anthropic", "elevenlabs", "gemini", "ideogram", "local", "openai", "openaicompat", "pexels", "shotstack"}
 
-// limiterState is the limiter's state of a provider. No limits are configured yet, so every
-// kind is unlimited and the circuit closed.
-func (s *Server) limiterState(string) LimiterState {
-	return LimiterState{Circuit: "closed"}
+// limiterState is the limiter's state of a provider: no limits of ours are configured yet, so
+// limits are null; remaining and cooldown_until are what the provider itself last reported.
+func (s *Server) limiterState(ctx context.Context, name string) LimiterState {
+	ls := LimiterState{Circuit: "closed"}
+	states, err := s.store.ProviderStates(ctx)
+	if err != nil {
+		return ls
+	}
+	if st, ok := states[name]; ok {
+		if st.RemainingRequests != nil && (st.ResetAt == nil || st.ResetAt.After(time.Now())) {
+			ls.Remaining.RPM = st.RemainingRequests
+		}
+		if st.CooldownUntil != nil && st.CooldownUntil.After(time.Now()) {
+			ls.CooldownUntil = st.CooldownUntil
+		}
+	}
+	return ls
 }
 
 func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +129,7 @@ func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) {
 	out := List[ProviderState]{Data: []ProviderState{}}
 	for _, n := range KnownProviders {
 		_, ok := s.provs.Get(n)
-		ps := ProviderState{Name: n, Enabled: ok, TaskTypes: []electrons.TaskType{}, LimiterState: s.limiterState(n)}
+		ps := ProviderState{Name: n, Enabled: ok, TaskTypes: []electrons.TaskType{}, LimiterState: s.limiterState(r.Context(), n)}
 		if !ok {
 			ps.Reason = "not configured: no API key"
 			if set := s.provSet[n]; set != "" {
@@ -183,10 +196,10 @@ type Queue struct {
 	Limiter  *LimiterState `json:"limiter,omitempty"`
 }
 
-func (s *Server) queue(q postgres.QueueStats) Queue {
+func (s *Server) queue(ctx context.Context, q postgres.QueueStats) Queue {
 	out := Queue{QueueStats: q}
 	if _, ok := s.provs.Get(q.Name); ok {
-		l := s.limiterState(q.Name)
+		l := s.limiterState(ctx, q.Name)
 		out.Provider, out.Limiter = q.Name, &l
 	}
 	return out
@@ -200,7 +213,7 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request) {
 	}
 	out := List[Queue]{Data: []Queue{}}
 	for _, q := range qs {
-		out.Data = append(out.Data, s.queue(q))
+		out.Data = append(out.Data, s.queue(r.Context(), q))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -232,7 +245,7 @@ func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, pause bool) {
 	}
 	for _, q := range qs {
 		if q.Name == name {
-			writeJSON(w, http.StatusOK, s.queue(q))
+			writeJSON(w, http.StatusOK, s.queue(r.Context(), q))
 			return
 		}
 	}

@@ -110,6 +110,11 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs])
 		}
 		return w.providerError(ctx, job, req, err)
 	}
+	if out.Limits != nil {
+		if err := st.ObserveLimits(ctx, model.Provider, out.Limits.Limit, out.Limits.Remaining, out.Limits.Reset); err != nil {
+			w.d.Log.Warn("record provider limits", "provider", model.Provider, "err", err)
+		}
+	}
 	if out.Pending != nil {
 		// The provider works on; free this worker slot and ask again later. A snooze does not
 		// use up an attempt.
@@ -199,6 +204,9 @@ func (w *GenerateWorker) providerError(ctx context.Context, job *river.Job[Gener
 		wait := e.RetryAfter
 		if wait <= 0 {
 			wait = time.Second
+		}
+		if err := w.d.Store.Cooldown(ctx, req.Provider, time.Now().Add(wait)); err != nil {
+			w.d.Log.Warn("record provider cooldown", "provider", req.Provider, "err", err)
 		}
 		if _, err := postgres.SetStatusTx(ctx, w.d.Store.Pool, req.ID, electrons.StatusDispatched, electrons.StatusRunning); err != nil {
 			return err
