@@ -102,8 +102,9 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs])
 	}
 	cancel()
 	if err != nil {
-		if handle != "" {
-			// The next attempt starts the provider job anew.
+		if handle != "" && !pollCanResume(err) {
+			// The job itself failed: the next attempt starts it anew. A poll that was only
+			// refused or timed out keeps the job, so that it is not paid for twice.
 			if err := postgres.SetProviderJob(ctx, st.Pool, id, ""); err != nil {
 				return err
 			}
@@ -274,4 +275,13 @@ func download(ctx context.Context, url string) ([]byte, string, error) {
 		return nil, "", err
 	}
 	return buf.Bytes(), resp.Header.Get("Content-Type"), nil
+}
+
+// pollCanResume reports whether a failed poll leaves the provider job worth polling again.
+func pollCanResume(err error) bool {
+	switch electrons.ErrorCode(err) {
+	case electrons.CodeRateLimited, electrons.CodeConcurrencyLimited, electrons.CodeTimeout, electrons.CodeOverloaded:
+		return true
+	}
+	return false
 }

@@ -66,8 +66,6 @@ type Deps struct {
 	// JobTimeout bounds a whole generate job: the call, storing artifacts, recording the
 	// outcome. Default CallTimeout + 1 minute.
 	JobTimeout time.Duration
-	// MaxAttempts is how many times a request is tried on retryable errors. Default 5.
-	MaxAttempts int
 	// QualityRetries is how many regenerations a rejected output gets. Default 2.
 	QualityRetries int
 }
@@ -81,9 +79,6 @@ func (d *Deps) defaults() {
 	}
 	if d.JobTimeout == 0 {
 		d.JobTimeout = d.CallTimeout + time.Minute
-	}
-	if d.MaxAttempts == 0 {
-		d.MaxAttempts = 5
 	}
 	if d.QualityRetries == 0 {
 		d.QualityRetries = 2

@@ -13,6 +13,8 @@ import (
 	"github.com/distributed-electrons/electrons"
 )
 
+const maxRetryAfter = 31 * 24 * time.Hour
+
 // ParseRetryAfter reads a retry-after header value: delay seconds (possibly fractional) or an
 // HTTP date. It returns 0 when v is empty or unreadable.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
@@ -21,10 +23,11 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
-		return time.Duration(secs * float64(time.Second))
+		// A wait beyond a month is not a wait but a broken header; cap it rather than overflow.
+		return time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
+		return min(max(t.Sub(now), 0), maxRetryAfter)
 	}
 	return 0
 }

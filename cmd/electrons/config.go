@@ -36,6 +36,7 @@ type Config struct {
 	LogLevel       string        // ELECTRONS_LOG_LEVEL; debug, info, warn, error; default info
 	Roles          string        // ELECTRONS_ROLES; default api,router,worker,delivery
 	Workers        int           // ELECTRONS_WORKERS; worker slots per provider queue in this process; default 50
+	MaxAttempts    int           // ELECTRONS_MAX_ATTEMPTS; provider calls per request on retryable errors; default 5
 	CallTimeout    time.Duration // ELECTRONS_CALL_TIMEOUT; bound of one provider call; default 5m
 	ArtifactURLTTL time.Duration // ELECTRONS_ARTIFACT_URL_TTL; lifetime of signed artifact URLs; default 24h
 	RescueAfter    time.Duration // ELECTRONS_RESCUE_AFTER; a job running this long is presumed dead and retried; default call timeout + 1m
@@ -96,6 +97,7 @@ func (c *Config) settings() []setting {
 		{name: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{name: "roles", usage: "roles of this process: api,router,worker,delivery", str: &c.Roles},
 		{name: "workers", usage: "worker slots per provider queue", i: &c.Workers},
+		{name: "max-attempts", usage: "provider calls per request on retryable errors", i: &c.MaxAttempts},
 		{name: "call-timeout", usage: "bound of one provider call", d: &c.CallTimeout},
 		{name: "artifact-url-ttl", usage: "lifetime of signed artifact URLs", d: &c.ArtifactURLTTL},
 		{name: "openai-api-key", env: "OPENAI_API_KEY", usage: "OpenAI API key", str: &c.OpenAIKey},
@@ -137,6 +139,7 @@ func defaultConfig(cmd string) Config {
 		LogLevel:       "info",
 		Roles:          "api,router,worker,delivery",
 		Workers:        50,
+		MaxAttempts:    5,
 		CallTimeout:    5 * time.Minute,
 		ArtifactURLTTL: 24 * time.Hour,
 	}
@@ -274,6 +277,9 @@ func (c *Config) validate() error {
 	}
 	if c.Workers < 1 || c.Workers > 10000 {
 		bad("workers", "want 1 to 10000, got %d", c.Workers)
+	}
+	if c.MaxAttempts < 1 || c.MaxAttempts > 25 {
+		bad("max-attempts", "want 1 to 25, got %d", c.MaxAttempts)
 	}
 	if c.CallTimeout < time.Second {
 		bad("call-timeout", "want at least 1s, got %s", c.CallTimeout)

@@ -27,8 +27,6 @@ import (
 	"github.com/distributed-electrons/electrons/internal/postgres"
 	"github.com/distributed-electrons/electrons/jobs"
 	"github.com/distributed-electrons/electrons/migrations"
-	"github.com/distributed-electrons/electrons/providers"
-	"github.com/distributed-electrons/electrons/providers/local"
 	"github.com/distributed-electrons/electrons/router"
 )
 
@@ -121,7 +119,7 @@ func runServer(ctx context.Context, cmd string, args []string, getenv func(strin
 		arts, artHandler = ls, ls.Handler()
 	}
 
-	provs := providers.NewRegistry(local.New())
+	provs := newRegistry(cfg)
 	deps := &jobs.Deps{
 		Store:          store,
 		Providers:      provs,
@@ -188,14 +186,14 @@ func runServer(ctx context.Context, cmd string, args []string, getenv func(strin
 		goRun("outbox", func(ctx context.Context) error { relay.Run(ctx); return nil })
 	}
 	if cfg.roles["router"] {
-		rt := router.New(router.Config{}, store, nc, rc, provs, deps, log)
+		rt := router.New(router.Config{MaxAttempts: cfg.MaxAttempts}, store, nc, rc, provs, deps, log)
 		goRun("router", rt.Run)
 	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if cfg.roles["api"] {
 		a := api.New(api.Config{AllowPrivateWebhooks: cfg.AllowPrivate}, api.Options{
 			Store: store, NATS: nc, Relay: relay, Deps: deps, Providers: provs,
-			ArtifactStore: arts, ArtifactHandler: artHandler, Log: log,
+			ArtifactStore: arts, ArtifactHandler: artHandler, Log: log, ProviderSettings: providerKeys,
 		})
 		a.SetRiver(rc)
 		srv.Handler = a.Handler()

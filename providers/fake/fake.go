@@ -7,7 +7,9 @@
 package fake
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -290,6 +292,10 @@ func (s *Server) admit(rt *route, w http.ResponseWriter, r *http.Request) (*Deci
 	s.mu.Unlock()
 
 	if lat > 0 {
+		// Read the body first (the server notices a client that gave up only once it has),
+		// and keep it for the handler.
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		select {
 		case <-time.After(lat):
 		case <-r.Context().Done():
@@ -304,6 +310,8 @@ func (s *Server) admit(rt *route, w http.ResponseWriter, r *http.Request) (*Deci
 	switch dec.Fault {
 	case "", FaultMalformed, FaultTruncate:
 	case FaultTimeout:
+		// Read the body first: the server notices a client that gave up only once it has.
+		_, _ = io.Copy(io.Discard, r.Body)
 		<-r.Context().Done() // hang until the client gives up
 		return nil, release, false
 	default:
