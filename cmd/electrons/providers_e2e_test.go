@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +24,90 @@ import (
 	"github.com/distributed-electrons/electrons/providers/fake"
 )
 
-// fakeProviders starts the fake of every provider and returns the server settings that point
-// each provider at it.
-func fakeProviders(t *testing.T) (*fake.Server, map[string]string) {
-	t.Helper()
-	f := fake.New()
-	ts := httptest.NewServer(f.Handler())
-	t.Cleanup(ts.Close)
-	f.BaseURL = ts.URL
-	return f, map[string]string{
-		"OPENAI_API_KEY": "sk-fake", "OPENAI_BASE_URL": ts.URL + "/v1",
-		"ANTHROPIC_API_KEY": "sk-ant-fake", "ANTHROPIC_BASE_URL": ts.URL,
-		"GEMINI_API_KEY": "gm-fake", "GEMINI_BASE_URL": ts.URL,
-		"IDEOGRAM_API_KEY": "id-fake", "IDEOGRAM_BASE_URL": ts.URL,
-		"ELEVENLABS_API_KEY": "el-fake", "ELEVENLABS_BASE_URL": ts.URL,
-		"PEXELS_API_KEY": "px-fake", "PEXELS_BASE_URL": ts.URL,
-		"SHOTSTACK_API_KEY": "ss-fake", "SHOTSTACK_BASE_URL": ts.URL,
-		"OPENAI_COMPAT_BASE_URL": ts.URL + "/v1", "OPENAI_COMPAT_MODEL": "llama3.1",
+// fakeProvider is cmd/fakeprovider running as a child process.
+type fakeProvider struct {
+	URL string
+}
+
+// buildFake builds cmd/fakeprovider once per test run.
+var buildFake = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "fakeprovider-bin-")
+	if err != nil {
+		return "", err
 	}
+	bin := filepath.Join(dir, "fakeprovider")
+	if out, err := exec.Command("go", "build", "-o", bin, "../fakeprovider").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// fakeProviders starts cmd/fakeprovider and returns it with the server settings that point
+// every provider at it.
+func fakeProviders(t *testing.T) (*fakeProvider, map[string]string) {
+	t.Helper()
+	bin, err := buildFake()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0")
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = testWriter{t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	var url string
+	for sc.Scan() {
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+			break
+		}
+	}
+	if url == "" {
+		t.Fatal("fakeprovider did not start")
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return &fakeProvider{URL: url}, map[string]string{
+		"OPENAI_API_KEY": "sk-fake", "OPENAI_BASE_URL": url + "/v1",
+		"ANTHROPIC_API_KEY": "sk-ant-fake", "ANTHROPIC_BASE_URL": url,
+		"GEMINI_API_KEY": "gm-fake", "GEMINI_BASE_URL": url,
+		"IDEOGRAM_API_KEY": "id-fake", "IDEOGRAM_BASE_URL": url,
+		"ELEVENLABS_API_KEY": "el-fake", "ELEVENLABS_BASE_URL": url,
+		"PEXELS_API_KEY": "px-fake", "PEXELS_BASE_URL": url,
+		"SHOTSTACK_API_KEY": "ss-fake", "SHOTSTACK_BASE_URL": url,
+		"OPENAI_COMPAT_BASE_URL": url + "/v1", "OPENAI_COMPAT_MODEL": "llama3.1",
+	}
+}
+
+// Configure sets the behaviour of the fake's routes with that prefix, over its HTTP API.
+func (f *fakeProvider) Configure(t *testing.T, prefix string, cfg fake.RouteConfig) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]fake.RouteConfig{prefix: cfg})
+	resp, err := http.Post(f.URL+"/_fake/config", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("configure the fake: %s", resp.Status)
+	}
+}
+
+// Stats reads the fake's counters over its HTTP API.
+func (f *fakeProvider) Stats(t *testing.T) map[string]fake.Stats {
+	t.Helper()
+	resp, err := http.Get(f.URL + "/_fake/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st map[string]fake.Stats
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // TestEveryProviderEndToEnd runs a mixed run of each task type through every provider adapter,
@@ -42,6 +116,7 @@ func TestEveryProviderEndToEnd(t *testing.T) {
 	t.Parallel()
 	f, env := fakeProviders(t)
 	p := newPlatform(t)
+	f.Configure(t, "openai.chat", fake.RouteConfig{Limit: &fake.Limit{Requests: 100}})
 	srv := p.start(env)
 	c := apiClient(t, srv.URL, adminKey)
 	ctx := context.Background()
@@ -109,11 +184,28 @@ func TestEveryProviderEndToEnd(t *testing.T) {
 			}
 		}
 	}
+	// Every provider is enabled, and OpenAI's own limit state is shown as it reported it.
+	provs, err := c.ListProviders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range provs {
+		if pr["enabled"] != true {
+			t.Errorf("provider %v is not enabled: %v", pr["name"], pr["reason"])
+		}
+		if pr["name"] == "openai" {
+			if rem, _ := pr["remaining"].(map[string]any); rem["rpm"] != float64(99) {
+				t.Errorf("openai remaining = %v, want rpm 99 as the fake reported", pr["remaining"])
+			}
+		}
+	}
 	// Every provider was really called.
-	stats := f.Stats()
-	for _, route := range []string{"openai.chat", "anthropic.messages", "elevenlabs.tts", "pexels.photos", "shotstack.render"} {
+	stats := f.Stats(t)
+	for _, route := range []string{"openai.chat", "openai.images", "openai.speech", "anthropic.messages", "gemini.stream", "gemini.generate",
+		"gemini.video", "gemini.operation", "ideogram.v3", "ideogram.legacy", "elevenlabs.tts", "pexels.photos", "pexels.videos",
+		"shotstack.render", "shotstack.status"} {
 		if stats[route].Requests == 0 {
-			t.Errorf("the fake's %s route saw no request (routes: %v)", route, f.RouteNames())
+			t.Errorf("the fake's %s route saw no request", route)
 		}
 	}
 }
@@ -123,7 +215,7 @@ func TestEveryProviderEndToEnd(t *testing.T) {
 func TestTruncatedProviderStreamFails(t *testing.T) {
 	t.Parallel()
 	f, env := fakeProviders(t)
-	f.Configure("anthropic.", fake.RouteConfig{LatencyMinMS: 300, LatencyMaxMS: 300, Faults: map[string]float64{fake.FaultTruncate: 1}})
+	f.Configure(t, "anthropic.", fake.RouteConfig{LatencyMinMS: 300, LatencyMaxMS: 300, Faults: map[string]float64{fake.FaultTruncate: 1}})
 	env["ELECTRONS_MAX_ATTEMPTS"] = "2"
 	p := newPlatform(t)
 	srv := p.start(env)
@@ -150,5 +242,42 @@ func TestTruncatedProviderStreamFails(t *testing.T) {
 	got, err := c.GetRequest(context.Background(), r.ID)
 	if err != nil || got.Status != electrons.StatusFailed || got.Error == nil || got.Error.Code != electrons.CodeServerError || got.Attempts != 2 {
 		t.Fatalf("request after truncated streams: %+v %v", got, err)
+	}
+}
+
+// TestProvidersWithoutKeysAreDisabled: a provider without a key says so, and its models are
+// refused at submit time.
+func TestProvidersWithoutKeysAreDisabled(t *testing.T) {
+	t.Parallel()
+	p := newPlatform(t)
+	srv := p.start(map[string]string{"PEXELS_API_KEY": "px"})
+	c := apiClient(t, srv.URL, adminKey)
+	ctx := context.Background()
+	provs, err := c.ListProviders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := map[string]map[string]any{}
+	for _, pr := range provs {
+		state[pr["name"].(string)] = pr
+	}
+	if state["local"]["enabled"] != true || state["pexels"]["enabled"] != true {
+		t.Fatalf("local and pexels should be enabled: %v %v", state["local"], state["pexels"])
+	}
+	if state["openai"]["enabled"] != false || state["openai"]["reason"] != "not configured: set OPENAI_API_KEY" {
+		t.Fatalf("openai: %v", state["openai"])
+	}
+	var ae *client.APIError
+	_, _, err = c.SubmitRequest(ctx, client.CreateRequest{Model: "claude-3-5-sonnet", Input: electrons.Input{Prompt: "hi"}})
+	if !errors.As(err, &ae) || ae.Status != 400 || ae.Code != electrons.CodeProviderDisabled {
+		t.Fatalf("model of a disabled provider: %v", err)
+	}
+	// Routing passes over disabled providers: stock media goes to pexels (enabled), text to local.
+	r, _, err := c.SubmitRequest(ctx, client.CreateRequest{Input: electrons.Input{Prompt: "hello"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := waitStatus(t, c, r.ID, electrons.StatusSucceeded); got.Provider != "local" {
+		t.Fatalf("text routed to %s", got.Provider)
 	}
 }
