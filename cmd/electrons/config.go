@@ -140,6 +140,7 @@ func defaultConfig(cmd string) Config {
 		Roles:          "api,router,worker,delivery",
 		Workers:        50,
 		MaxAttempts:    5,
+		CompatModel:    "llama3.1",
 		CallTimeout:    5 * time.Minute,
 		ArtifactURLTTL: 24 * time.Hour,
 	}
