@@ -75,3 +75,14 @@ func ErrTruncated(provider string) *electrons.Error {
 func ErrMalformed(provider string, err error) *electrons.Error {
 	return &electrons.Error{Code: electrons.CodeServerError, Message: provider + ": malformed response", Err: err}
 }
+
+// DefaultHTTPTimeout bounds a whole provider call (connecting, waiting for the answer and
+// reading it) when an adapter is given no HTTP client of its own. Generating an image, a long
+// answer or a speech can take minutes.
+const DefaultHTTPTimeout = 5 * time.Minute
+
+// DefaultHTTPClient is the client an adapter uses when its config gives none: a new
+// http.Client, on the default transport, with the DefaultHTTPTimeout timeout.
+func DefaultHTTPClient() *http.Client {
+	return &http.Client{Timeout: DefaultHTTPTimeout}
+}

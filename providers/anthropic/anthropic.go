@@ -58,7 +58,7 @@ func New(cfg Config) *Provider {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 5 * time.Minute}
+		hc = providers.DefaultHTTPClient()
 	}
 	maxTokens := cfg.MaxTokens
 	if maxTokens <= 0 {

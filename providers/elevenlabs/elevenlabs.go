@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,7 +39,7 @@ const DefaultVoice = "21m00Tcm4TlvDq8ikWAM"
 const DefaultOutputFormat = "mp3_44100_128"
 
 // DefaultTimeout bounds a whole call when Config.HTTPClient is not given.
-const DefaultTimeout = 5 * time.Minute
+const DefaultTimeout = providers.DefaultHTTPTimeout
 
 // Bounds on what the adapter reads. The longest text ElevenLabs accepts (40,000 characters) is
 // about 40 minutes of speech, under 100 MB even as 48 kHz PCM.
@@ -78,7 +79,7 @@ func New(cfg Config) *Provider {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: DefaultTimeout}
+		hc = providers.DefaultHTTPClient()
 	}
 	voice := cfg.DefaultVoice
 	if voice == "" {
@@ -127,11 +128,9 @@ func (p *Provider) Generate(ctx context.Context, call providers.Call) (*provider
 	}
 	opts := call.Input.Options
 	format := DefaultOutputFormat
-	if v, ok := opts["output_format"]; ok && v != nil {
-		s, isString := v.(string)
-		if !isString {
-			return nil, invalid("input.options.output_format", "input.options.output_format must be a string")
-		}
+	if s, ok, err := providers.OptionString(opts, "output_format"); err != nil {
+		return nil, providers.Named(ProviderName, err)
+	} else if ok {
 		format = s
 	}
 	af, err := parseFormat(format)
@@ -142,13 +141,13 @@ func (p *Provider) Generate(ctx context.Context, call providers.Call) (*provider
 	if v, ok := opts["language_code"].(string); ok {
 		body.LanguageCode = v
 	}
-	if v, ok := opts["seed"]; ok && v != nil {
-		f, isNum := v.(float64)
-		if !isNum || f < 0 || f > 4294967295 || f != float64(int64(f)) {
-			return nil, invalid("input.options.seed", "input.options.seed must be an integer from 0 to 4294967295")
-		}
-		seed := int64(f)
-		body.Seed = &seed
+	seed, hasSeed, err := providers.OptionNumber(opts, "seed")
+	if err != nil || hasSeed && (seed < 0 || seed > math.MaxUint32 || seed != math.Trunc(seed)) {
+		return nil, invalid("input.options.seed", "input.options.seed must be an integer from 0 to 4294967295")
+	}
+	if hasSeed {
+		s := int64(seed)
+		body.Seed = &s
 	}
 	if body.VoiceSettings, err = voiceSettings(opts); err != nil {
 		return nil, err

@@ -65,7 +65,7 @@ func New(cfg Config) *Provider {
 		cfg.BaseURL = DefaultBaseURL
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 5 * time.Minute}
+		cfg.HTTPClient = providers.DefaultHTTPClient()
 	}
 	p := &Provider{http: cfg.HTTPClient, apiKey: cfg.APIKey}
 	u, err := url.Parse(cfg.BaseURL)

@@ -555,6 +555,9 @@ func TestBadCalls(t *testing.T) {
 		if e.Param != tc.param {
 			t.Fatalf("%s: param = %q, want %q", tc.name, e.Param, tc.param)
 		}
+		if !strings.HasPrefix(e.Message, "gemini: ") {
+			t.Fatalf("%s: message %q does not name the provider", tc.name, e.Message)
+		}
 	}
 	for name, st := range fs.Stats() {
 		if strings.HasPrefix(name, "gemini.") && st.Requests != 0 {

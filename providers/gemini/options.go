@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/distributed-electrons/electrons"
+	"github.com/distributed-electrons/electrons/providers"
 )
 
 // The input.options the adapter reads. Values of the wrong type are refused rather than
@@ -19,65 +20,19 @@ import (
 //	negative_prompt   string  what a video should not show
 //	poll_after_ms     number  how long to wait between polls of a video job (default 5000)
 
-func optNumber(m map[string]any, key string) (float64, bool, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
-		return 0, false, nil
-	}
-	var f float64
-	switch n := v.(type) {
-	case float64:
-		f = n
-	case float32:
-		f = float64(n)
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case string:
-		var err error
-		if f, err = strconv.ParseFloat(n, 64); err != nil {
-			return 0, false, badOption(key, "a number")
-		}
-	default:
-		return 0, false, badOption(key, "a number")
-	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false, badOption(key, "a finite number")
-	}
-	return f, true, nil
-}
-
-func optString(m map[string]any, key string) (string, bool, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
-		return "", false, nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", false, badOption(key, "a string")
-	}
-	return s, true, nil
-}
+// maxPollAfter bounds input.options.poll_after_ms: a Veo job takes minutes, not hours.
+const maxPollAfter = time.Hour
 
 // pollAfter is input.options.poll_after_ms, or DefaultPollAfter.
 func pollAfter(m map[string]any) (time.Duration, error) {
-	ms, ok, err := optNumber(m, "poll_after_ms")
-	if err != nil || !ok {
-		return DefaultPollAfter, err
+	d, ok, err := providers.OptionMillis(m, "poll_after_ms", maxPollAfter)
+	if err != nil {
+		return 0, providers.Named(ProviderName, err)
 	}
-	if ms < 0 || ms > float64(time.Hour/time.Millisecond) {
-		return 0, badOption("poll_after_ms", "between 0 and 3600000")
+	if !ok {
+		return DefaultPollAfter, nil
 	}
-	return time.Duration(ms * float64(time.Millisecond)), nil
-}
-
-func badOption(key, want string) *electrons.Error {
-	return &electrons.Error{
-		Code:    electrons.CodeInvalidRequest,
-		Message: "gemini: input.options." + key + " must be " + want,
-		Param:   "input.options." + key,
-	}
+	return d, nil
 }
 
 // The aspect ratios Gemini's image models and Veo accept.

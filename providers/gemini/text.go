@@ -29,9 +29,9 @@ func contentConfig(call providers.Call) (*genai.GenerateContentConfig, error) {
 	if n := call.Input.MaxTokens; n > 0 {
 		cfg.MaxOutputTokens = int32(min(n, math.MaxInt32))
 	}
-	t, ok, err := optNumber(call.Input.Options, "temperature")
+	t, ok, err := providers.OptionNumber(call.Input.Options, "temperature")
 	if err != nil {
-		return nil, err
+		return nil, providers.Named(ProviderName, err)
 	}
 	if ok {
 		cfg.Temperature = genai.Ptr(float32(t))
@@ -152,9 +152,9 @@ func (p *Provider) image(ctx context.Context, call providers.Call) (*providers.O
 		return nil, err
 	}
 	cfg.ResponseModalities = []string{string(genai.ModalityImage), string(genai.ModalityText)}
-	aspect, ok, err := optString(call.Input.Options, "aspect_ratio")
+	aspect, ok, err := providers.OptionString(call.Input.Options, "aspect_ratio")
 	if err != nil {
-		return nil, err
+		return nil, providers.Named(ProviderName, err)
 	}
 	if !ok {
 		aspect, err = aspectRatio(call.Input.Size, imageAspects)

@@ -45,9 +45,9 @@ func (p *Provider) video(ctx context.Context, call providers.Call) (*providers.O
 // the options name them), duration and negative prompt.
 func videoConfig(in electrons.Input) (*genai.GenerateVideosConfig, error) {
 	cfg := &genai.GenerateVideosConfig{}
-	aspect, ok, err := optString(in.Options, "aspect_ratio")
+	aspect, ok, err := providers.OptionString(in.Options, "aspect_ratio")
 	if err != nil {
-		return nil, err
+		return nil, providers.Named(ProviderName, err)
 	}
 	if !ok {
 		if aspect, err = aspectRatio(in.Size, videoAspects); err != nil {
@@ -55,9 +55,9 @@ func videoConfig(in electrons.Input) (*genai.GenerateVideosConfig, error) {
 		}
 	}
 	cfg.AspectRatio = aspect
-	res, ok, err := optString(in.Options, "resolution")
+	res, ok, err := providers.OptionString(in.Options, "resolution")
 	if err != nil {
-		return nil, err
+		return nil, providers.Named(ProviderName, err)
 	}
 	if !ok {
 		if w, h, sized, err := parseSize(in.Size); err != nil {
@@ -70,18 +70,18 @@ func videoConfig(in electrons.Input) (*genai.GenerateVideosConfig, error) {
 		}
 	}
 	cfg.Resolution = res
-	secs, ok, err := optNumber(in.Options, "duration_seconds")
+	secs, ok, err := providers.OptionNumber(in.Options, "duration_seconds")
 	if err != nil {
-		return nil, err
+		return nil, providers.Named(ProviderName, err)
 	}
 	if ok {
 		if secs < 1 || secs > 60 {
-			return nil, badOption("duration_seconds", "between 1 and 60")
+			return nil, providers.Named(ProviderName, providers.InvalidOption("duration_seconds", "must be between 1 and 60"))
 		}
 		cfg.DurationSeconds = genai.Ptr(int32(secs))
 	}
-	if cfg.NegativePrompt, _, err = optString(in.Options, "negative_prompt"); err != nil {
-		return nil, err
+	if cfg.NegativePrompt, _, err = providers.OptionString(in.Options, "negative_prompt"); err != nil {
+		return nil, providers.Named(ProviderName, err)
 	}
 	return cfg, nil
 }

@@ -31,7 +31,7 @@ const DefaultBaseURL = "https://api.ideogram.ai"
 
 // DefaultTimeout bounds a whole call when Config.HTTPClient is not given. Ideogram generates
 // synchronously, and QUALITY renders take tens of seconds.
-const DefaultTimeout = 5 * time.Minute
+const DefaultTimeout = providers.DefaultHTTPTimeout
 
 // Bounds on what the adapter reads: an answer is a small JSON document, so anything larger is
 // not Ideogram's format; error bodies are only read for their message.
@@ -67,7 +67,7 @@ func New(cfg Config) *Provider {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: DefaultTimeout}
+		hc = providers.DefaultHTTPClient()
 	}
 	return &Provider{key: cfg.APIKey, base: base, hc: hc}
 }

@@ -585,7 +585,7 @@ func TestFailTimes(t *testing.T) {
 		t.Run(fmt.Sprint(tc.fail, tc.times), func(t *testing.T) {
 			t.Parallel()
 			p := New()
-			times, _, err := optInt(map[string]any{"n": tc.times}, "n")
+			times, _, err := providers.OptionInt(map[string]any{"n": tc.times}, "n")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,11 +20,11 @@ func (p *Provider) startRender(call providers.Call) (*providers.Output, error) {
 	if call.TaskType != electrons.TaskVideo {
 		return nil, nil
 	}
-	polls, ok, err := optInt(call.Input.Options, "render_polls")
+	polls, ok, err := providers.OptionInt(call.Input.Options, "render_polls")
 	if err != nil || !ok || polls <= 0 {
 		return nil, err
 	}
-	after, ok, err := optMillis(call.Input.Options, "poll_after_ms")
+	after, ok, err := providers.OptionMillis(call.Input.Options, "poll_after_ms", maxOptionDuration)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (p *Provider) Poll(ctx context.Context, call providers.Call, handle string)
 	if err := ctx.Err(); err != nil {
 		return nil, ctxError(err)
 	}
-	polls, _, err := optInt(call.Input.Options, "render_polls")
+	polls, _, err := providers.OptionInt(call.Input.Options, "render_polls")
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (p *Provider) Poll(ctx context.Context, call providers.Call, handle string)
 	}
 	p.mu.Unlock()
 	if !done {
-		after, _, _ := optMillis(call.Input.Options, "poll_after_ms")
+		after, _, _ := providers.OptionMillis(call.Input.Options, "poll_after_ms", maxOptionDuration)
 		if after <= 0 {
 			after = defaultPollAfter
 		}

@@ -68,7 +68,7 @@ func searchStock(in electrons.Input, bad bool) (*providers.Output, error) {
 	if len(terms) == 0 {
 		return nil, invalid("input.query", "input.query is required for stock_media")
 	}
-	kind, _, err := optString(in.Options, "kind")
+	kind, _, err := providers.OptionString(in.Options, "kind")
 	if err != nil {
 		return nil, err
 	}
@@ -77,9 +77,9 @@ func searchStock(in electrons.Input, bad bool) (*providers.Output, error) {
 	case "photos", "videos":
 		kind = strings.TrimSuffix(kind, "s")
 	default:
-		return nil, invalid("input.options.kind", "input.options.kind must be photo or video, not %q", kind)
+		return nil, providers.InvalidOption("kind", "must be photo or video, not %q", kind)
 	}
-	perPage, ok, err := optInt(in.Options, "per_page")
+	perPage, ok, err := providers.OptionInt(in.Options, "per_page")
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func searchStock(in electrons.Input, bad bool) (*providers.Output, error) {
 		perPage = defaultPerPage
 	}
 	if perPage < 1 || perPage > maxPerPage {
-		return nil, invalid("input.options.per_page", "input.options.per_page must be 1 to %d", maxPerPage)
+		return nil, providers.InvalidOption("per_page", "must be 1 to %d", maxPerPage)
 	}
 
 	out := &providers.Output{Items: []electrons.StockItem{}}

@@ -114,13 +114,13 @@ func (c *Chat) params(call providers.Call) (sdk.ChatCompletionNewParams, error) 
 			p.MaxCompletionTokens = sdk.Int(int64(in.MaxTokens))
 		}
 	}
-	if v, ok, err := optFloat(in.Options, "temperature", 0, 2); err != nil {
-		return p, invalid(name, "input.options.temperature", err.Error())
+	if v, ok, err := optFloat(name, in.Options, "temperature", 0, 2); err != nil {
+		return p, err
 	} else if ok {
 		p.Temperature = sdk.Float(v)
 	}
-	if v, ok, err := optFloat(in.Options, "top_p", 0, 1); err != nil {
-		return p, invalid(name, "input.options.top_p", err.Error())
+	if v, ok, err := optFloat(name, in.Options, "top_p", 0, 1); err != nil {
+		return p, err
 	} else if ok {
 		p.TopP = sdk.Float(v)
 	}
@@ -317,43 +317,19 @@ func invalid(provider, param, msg string) *electrons.Error {
 }
 
 // optFloat reads a number option within [lo, hi].
-func optFloat(opts map[string]any, key string, lo, hi float64) (float64, bool, error) {
-	v, ok := opts[key]
-	if !ok || v == nil {
-		return 0, false, nil
+func optFloat(provider string, opts map[string]any, key string, lo, hi float64) (float64, bool, error) {
+	f, ok, err := providers.OptionNumber(opts, key)
+	if err != nil {
+		return 0, false, providers.Named(provider, err)
 	}
-	var f float64
-	switch n := v.(type) {
-	case float64:
-		f = n
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case json.Number:
-		x, err := n.Float64()
-		if err != nil {
-			return 0, false, fmt.Errorf("%s must be a number", key)
-		}
-		f = x
-	default:
-		return 0, false, fmt.Errorf("%s must be a number", key)
+	if ok && (f < lo || f > hi) {
+		return 0, false, providers.Named(provider, providers.InvalidOption(key, "must be between %g and %g", lo, hi))
 	}
-	if f < lo || f > hi {
-		return 0, false, fmt.Errorf("%s must be between %g and %g", key, lo, hi)
-	}
-	return f, true, nil
+	return f, ok, nil
 }
 
-// optString reads a string option.
-func optString(opts map[string]any, key string) (string, error) {
-	v, ok := opts[key]
-	if !ok || v == nil {
-		return "", nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("%s must be a string", key)
-	}
-	return s, nil
+// optString reads a string option; "" when it is not given.
+func optString(provider string, opts map[string]any, key string) (string, error) {
+	s, _, err := providers.OptionString(opts, key)
+	return s, providers.Named(provider, err)
 }

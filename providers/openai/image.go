@@ -37,9 +37,9 @@ func (p *Provider) image(ctx context.Context, call providers.Call) (*providers.O
 		params.Size = sdk.ImageGenerateParamsSize(size)
 	}
 	gptImage := strings.HasPrefix(call.Model, "gpt-image")
-	format, err := optString(in.Options, "response_format")
+	format, err := optString(ProviderName, in.Options, "response_format")
 	if err != nil {
-		return nil, invalid(ProviderName, "input.options.response_format", err.Error())
+		return nil, err
 	}
 	switch format {
 	case "", "url", "b64_json":
@@ -57,19 +57,19 @@ func (p *Provider) image(ctx context.Context, call providers.Call) (*providers.O
 		"style":         func(v string) { params.Style = sdk.ImageGenerateParamsStyle(v) },
 		"output_format": func(v string) { params.OutputFormat = sdk.ImageGenerateParamsOutputFormat(v) },
 	} {
-		v, err := optString(in.Options, key)
+		v, err := optString(ProviderName, in.Options, key)
 		if err != nil {
-			return nil, invalid(ProviderName, "input.options."+key, err.Error())
+			return nil, err
 		}
 		if v != "" {
 			set(v)
 		}
 	}
-	if n, ok, err := optFloat(in.Options, "n", 1, 10); err != nil {
-		return nil, invalid(ProviderName, "input.options.n", err.Error())
+	if n, ok, err := providers.OptionInt(in.Options, "n"); err != nil {
+		return nil, providers.Named(ProviderName, err)
 	} else if ok {
-		if n != float64(int64(n)) {
-			return nil, invalid(ProviderName, "input.options.n", "n must be a whole number")
+		if n < 1 || n > 10 {
+			return nil, providers.Named(ProviderName, providers.InvalidOption("n", "must be between 1 and 10"))
 		}
 		params.N = sdk.Int(int64(n))
 	}

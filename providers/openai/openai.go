@@ -12,7 +12,6 @@ package openai
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/distributed-electrons/electrons"
 	"github.com/distributed-electrons/electrons/providers"
@@ -25,9 +24,6 @@ const ProviderName = "openai"
 
 // DefaultBaseURL is OpenAI's API root.
 const DefaultBaseURL = "https://api.openai.com/v1"
-
-// defaultTimeout bounds a call when the caller's HTTP client is not given.
-const defaultTimeout = 5 * time.Minute
 
 // Config configures the OpenAI provider.
 type Config struct {
@@ -80,7 +76,7 @@ func (p *Provider) Generate(ctx context.Context, call providers.Call) (*provider
 // key when there is one, and the base URL last so that nothing before it can override it.
 func clientOptions(apiKey, baseURL string, hc *http.Client) []option.RequestOption {
 	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
+		hc = providers.DefaultHTTPClient()
 	}
 	if baseURL == "" {
 		baseURL = DefaultBaseURL

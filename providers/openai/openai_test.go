@@ -135,6 +135,9 @@ func TestTextInvalidInput(t *testing.T) {
 			if e.Param != tt.param {
 				t.Fatalf("param = %q, want %q", e.Param, tt.param)
 			}
+			if !strings.HasPrefix(e.Message, "openai: ") {
+				t.Fatalf("message %q does not name the provider", e.Message)
+			}
 		})
 	}
 }

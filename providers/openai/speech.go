@@ -43,9 +43,9 @@ func (p *Provider) audio(ctx context.Context, call providers.Call) (*providers.O
 	if voice == "" {
 		voice = "alloy"
 	}
-	format, err := optString(in.Options, "response_format")
+	format, err := optString(ProviderName, in.Options, "response_format")
 	if err != nil {
-		return nil, invalid(ProviderName, "input.options.response_format", err.Error())
+		return nil, err
 	}
 	if format == "" {
 		format = "mp3"
@@ -60,13 +60,13 @@ func (p *Provider) audio(ctx context.Context, call providers.Call) (*providers.O
 		Voice:          sdk.AudioSpeechNewParamsVoiceUnion{OfString: sdk.String(voice)},
 		ResponseFormat: sdk.AudioSpeechNewParamsResponseFormat(format),
 	}
-	if v, ok, err := optFloat(in.Options, "speed", 0.25, 4); err != nil {
-		return nil, invalid(ProviderName, "input.options.speed", err.Error())
+	if v, ok, err := optFloat(ProviderName, in.Options, "speed", 0.25, 4); err != nil {
+		return nil, err
 	} else if ok {
 		params.Speed = sdk.Float(v)
 	}
-	if v, err := optString(in.Options, "instructions"); err != nil {
-		return nil, invalid(ProviderName, "input.options.instructions", err.Error())
+	if v, err := optString(ProviderName, in.Options, "instructions"); err != nil {
+		return nil, err
 	} else if v != "" {
 		params.Instructions = sdk.String(v)
 	}

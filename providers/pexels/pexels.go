@@ -72,7 +72,7 @@ func New(cfg Config) *Provider {
 		p.base = DefaultBaseURL
 	}
 	if p.client == nil {
-		p.client = &http.Client{Timeout: 5 * time.Minute}
+		p.client = providers.DefaultHTTPClient()
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -235,48 +235,16 @@ func invalid(param, format string, args ...any) *electrons.Error {
 	return &electrons.Error{Code: electrons.CodeInvalidRequest, Param: param, Message: fmt.Sprintf(format, args...)}
 }
 
-// optString reads a string option.
+// optString reads a string option, trimmed; "" when it is not given.
 func optString(m map[string]any, key string) (string, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
-		return "", nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", invalid("input.options."+key, "pexels: input.options.%s must be a string", key)
-	}
-	return strings.TrimSpace(s), nil
+	s, _, err := providers.OptionString(m, key)
+	return strings.TrimSpace(s), providers.Named(Name, err)
 }
 
-// optInt reads a whole-number option: JSON gives float64, Go callers ints, hand-written bodies strings.
+// optInt reads a whole-number option.
 func optInt(m map[string]any, key string) (int, bool, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
-		return 0, false, nil
-	}
-	bad := invalid("input.options."+key, "pexels: input.options.%s must be a whole number", key)
-	var f float64
-	switch n := v.(type) {
-	case float64:
-		f = n
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case string:
-		x, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
-		if err != nil {
-			return 0, false, bad
-		}
-		f = x
-	default:
-		return 0, false, bad
-	}
-	// The bound keeps the conversion from overflowing and rejects NaN, which fails every comparison.
-	if !(f >= -1<<31 && f <= 1<<31) || f != float64(int64(f)) {
-		return 0, false, bad
-	}
-	return int(f), true, nil
+	n, ok, err := providers.OptionInt(m, key)
+	return n, ok, providers.Named(Name, err)
 }
 
 // errBadShape is the failure of an answer that is JSON but not a search result.

@@ -91,7 +91,7 @@ func New(cfg Config) *Provider {
 		p.env = DefaultEnv
 	}
 	if p.client == nil {
-		p.client = &http.Client{Timeout: 5 * time.Minute}
+		p.client = providers.DefaultHTTPClient()
 	}
 	if p.pollAfter <= 0 {
 		p.pollAfter = DefaultPollAfter
@@ -200,37 +200,20 @@ func (p *Provider) do(ctx context.Context, method, u string, body []byte) ([]byt
 	return data, nil
 }
 
-// pollAfterOf is the request's options.poll_after_ms, or the configured default.
+// maxPollAfter bounds input.options.poll_after_ms.
+const maxPollAfter = 24 * time.Hour
+
+// pollAfterOf is the request's options.poll_after_ms, or the configured default when it is
+// absent or 0.
 func (p *Provider) pollAfterOf(in electrons.Input) (time.Duration, error) {
-	v, ok := in.Options["poll_after_ms"]
-	if !ok || v == nil {
+	d, ok, err := providers.OptionMillis(in.Options, "poll_after_ms", maxPollAfter)
+	if err != nil {
+		return 0, providers.Named(Name, err)
+	}
+	if !ok || d == 0 {
 		return p.pollAfter, nil
 	}
-	var ms float64
-	switch n := v.(type) {
-	case float64:
-		ms = n
-	case int:
-		ms = float64(n)
-	case int64:
-		ms = float64(n)
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
-		if err != nil {
-			return 0, invalid("input.options.poll_after_ms", "shotstack: input.options.poll_after_ms must be a number")
-		}
-		ms = f
-	default:
-		return 0, invalid("input.options.poll_after_ms", "shotstack: input.options.poll_after_ms must be a number")
-	}
-	// A day bounds the wait (and keeps the conversion from overflowing); NaN fails the test too.
-	if !(ms >= 0 && ms <= 24*60*60*1000) {
-		return 0, invalid("input.options.poll_after_ms", "shotstack: input.options.poll_after_ms must be between 0 and 86400000")
-	}
-	if ms == 0 {
-		return p.pollAfter, nil
-	}
-	return time.Duration(ms * float64(time.Millisecond)), nil
+	return d, nil
 }
 
 // statusError classifies an answer other than 2xx.
