@@ -138,7 +138,7 @@ func TestLongRunningJobFreesItsSlot(t *testing.T) {
 	c := apiClient(t, srv.URL, adminKey)
 	ctx := context.Background()
 	render, _, err := c.SubmitRequest(ctx, client.CreateRequest{TaskType: electrons.TaskVideo,
-		Input: electrons.Input{Prompt: "Waves. Sun. Sand.", Options: map[string]any{"render_polls": 15, "poll_after_ms": 200}}})
+		Input: electrons.Input{Prompt: "Waves. Sun. Sand.", Options: map[string]any{"render_polls": 40, "poll_after_ms": 250}}})
 	if err != nil {
 		t.Fatal(err)
 	}
