@@ -45,32 +45,19 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs])
 	st := w.d.Store
 	id := job.Args.RequestID
 	// A request waiting on a long-running provider job is polled, without a new attempt.
-	handle, err := postgres.ProviderJob(ctx, st.Pool, id)
+	req, handle, err := postgres.ClaimAttempt(ctx, st.Pool, id)
 	if err != nil {
 		return err
 	}
-	if handle == "" {
-		started, err := postgres.StartAttemptTx(ctx, st.Pool, id)
-		if err != nil {
-			return err
-		}
-		if !started {
-			// Cancelled, or finished by an earlier run of this job whose completion River did not see.
-			return nil
-		}
-	}
-	req, err := postgres.LoadRequest(ctx, st.Pool, id, false)
-	if err != nil {
-		return err
-	}
-	if req.Status != electrons.StatusRunning {
-		return nil // cancelled while it waited
+	if req == nil {
+		// Cancelled, or finished by an earlier run of this job whose completion River did not see.
+		return nil
 	}
 	if handle == "" {
 		w.d.Live.Publish(id, "status", map[string]any{"status": electrons.StatusRunning})
 	}
 
-	model, err := st.GetModel(ctx, req.Model)
+	model, err := w.d.model(ctx, req.Model)
 	if err != nil {
 		return w.fail(ctx, job, req, electrons.Errorf(electrons.CodeInvalidRequest, "model %q no longer exists", req.Model))
 	}

@@ -25,12 +25,14 @@ type RequestRow struct {
 const requestColumns = `id, instance_id, batch_id, custom_id, status, task_type, model, provider, priority, attempts,
 	input, metadata, callback_url, idempotency_key, body_hash, result, error, created_at, updated_at, completed_at`
 
-func scanRequest(row pgx.Row) (*RequestRow, error) {
+// scanRequest scans requestColumns, then any extra columns into extra.
+func scanRequest(row pgx.Row, extra ...any) (*RequestRow, error) {
 	var r RequestRow
 	var model, provider, callback, idem, custom *string
 	var input, metadata, result, errj []byte
-	err := row.Scan(&r.ID, &r.InstanceID, &r.BatchID, &custom, &r.Status, &r.TaskType, &model, &provider, &r.Priority, &r.Attempts,
-		&input, &metadata, &callback, &idem, &r.BodyHash, &result, &errj, &r.CreatedAt, &r.UpdatedAt, &r.CompletedAt)
+	dest := append([]any{&r.ID, &r.InstanceID, &r.BatchID, &custom, &r.Status, &r.TaskType, &model, &provider, &r.Priority, &r.Attempts,
+		&input, &metadata, &callback, &idem, &r.BodyHash, &result, &errj, &r.CreatedAt, &r.UpdatedAt, &r.CompletedAt}, extra...)
+	err := row.Scan(dest...)
 	if err != nil {
 		return nil, err
 	}
@@ -250,13 +252,22 @@ func DispatchTx(ctx context.Context, q Querier, id, model, provider string) (boo
 	return tag.RowsAffected() == 1, nil
 }
 
-// StartAttemptTx moves a dispatched (or retried running) request to running and counts the attempt.
-func StartAttemptTx(ctx context.Context, q Querier, id string) (bool, error) {
-	tag, err := q.Exec(ctx, `UPDATE requests SET status = 'running', attempts = attempts + 1, updated_at = now() WHERE id = $1 AND status IN ('dispatched', 'running')`, id)
-	if err != nil {
-		return false, fmt.Errorf("start attempt of %s: %w", id, err)
+// ClaimAttempt moves a dispatched (or running, when its job is run again) request to running
+// and returns it with the long-running provider job it waits on, if any. A new attempt is
+// counted unless the request is only polling its provider job. It returns nil when the request
+// is in no state to run (cancelled, or already finished).
+func ClaimAttempt(ctx context.Context, q Querier, id string) (*RequestRow, string, error) {
+	var handle *string
+	r, err := scanRequest(q.QueryRow(ctx, `UPDATE requests SET status = 'running', updated_at = now(),
+		attempts = attempts + CASE WHEN provider_job IS NULL THEN 1 ELSE 0 END
+		WHERE id = $1 AND status IN ('dispatched', 'running') RETURNING `+requestColumns+`, provider_job`, id), &handle)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, "", nil
 	}
-	return tag.RowsAffected() == 1, nil
+	if err != nil {
+		return nil, "", fmt.Errorf("claim attempt of %s: %w", id, err)
+	}
+	return r, deref(handle), nil
 }
 
 // FinishTx records the outcome of a running request: status, result and error. It reports false,
@@ -371,15 +382,6 @@ func DecideReviewTx(ctx context.Context, q Querier, id string, approve bool, rer
 // collectRequests scans and closes rows of requestColumns.
 func collectRequests(rows pgx.Rows) ([]*RequestRow, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*RequestRow, error) { return scanRequest(r) })
-}
-
-// ProviderJob returns the long-running provider job a request waits on, or "".
-func ProviderJob(ctx context.Context, q Querier, id string) (string, error) {
-	var h *string
-	if err := q.QueryRow(ctx, `SELECT provider_job FROM requests WHERE id = $1`, id).Scan(&h); err != nil {
-		return "", fmt.Errorf("select provider job of %s: %w", id, err)
-	}
-	return deref(h), nil
 }
 
 // SetProviderJob records (or, with "", clears) the long-running provider job a request waits on.
