@@ -133,7 +133,11 @@ func (s *Server) Handler() http.Handler {
 	v1.Handle("/queues", s.admin(http.HandlerFunc(s.listQueues))).Methods(http.MethodGet)
 	v1.Handle("/queues/{name}/pause", s.admin(http.HandlerFunc(s.pauseQueue))).Methods(http.MethodPost)
 	v1.Handle("/queues/{name}/resume", s.admin(http.HandlerFunc(s.resumeQueue))).Methods(http.MethodPost)
+	v1.HandleFunc("/webhooks", s.createWebhook).Methods(http.MethodPost)
+	v1.HandleFunc("/webhooks", s.listWebhooks).Methods(http.MethodGet)
+	v1.HandleFunc("/webhooks/{id}", s.deleteWebhook).Methods(http.MethodDelete)
 	v1.HandleFunc("/webhook-deliveries", s.listDeliveries).Methods(http.MethodGet)
+	v1.HandleFunc("/webhook-deliveries/{id}/replay", s.replayDelivery).Methods(http.MethodPost)
 	v1.HandleFunc("/webhook-deliveries/{id}/attempts", s.listAttempts).Methods(http.MethodGet)
 	return r
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/distributed-electrons/electrons/delivery"
 	"github.com/distributed-electrons/electrons/internal/postgres"
 )
 
@@ -41,9 +42,12 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	}
 	var secrets []string
 	if dl.WebhookID != nil {
-		sec, err := st.WebhookSecret(ctx, *dl.WebhookID)
+		sec, live, err := st.WebhookTarget(ctx, *dl.WebhookID)
 		if err != nil {
 			return err
+		}
+		if !live {
+			return st.DropDelivery(ctx, dl.ID, "the subscription was disabled or deleted")
 		}
 		secrets = []string{sec}
 	} else {
@@ -56,21 +60,48 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if a.Err != nil {
 		errText = a.Err.Error()
 	}
+	// The schedule counts the attempts of this chain (a replay starts a fresh one).
 	status := postgres.DeliveryPending
 	switch {
 	case a.OK():
 		status = postgres.DeliverySucceeded
-	case dl.Attempts+1 >= len(w.d.Schedule):
+	case a.Gone() && dl.WebhookID != nil, job.Attempt >= len(w.d.Schedule):
 		status = postgres.DeliveryDead
 	}
 	if err := st.RecordAttempt(ctx, dl.ID, a.StatusCode, errText, a.Duration, status); err != nil {
 		return err
+	}
+	if dl.WebhookID != nil {
+		if err := w.subscriptionOutcome(ctx, *dl.WebhookID, a); err != nil {
+			return err
+		}
 	}
 	if status == postgres.DeliveryPending {
 		return fmt.Errorf("delivery %s attempt %d: status %d: %s", dl.ID, dl.Attempts+1, a.StatusCode, errText)
 	}
 	if status == postgres.DeliveryDead {
 		w.d.Log.Warn("webhook delivery dead-lettered", "delivery_id", dl.ID, "url", dl.URL, "attempts", dl.Attempts+1)
+	}
+	return nil
+}
+
+// failingLimit is how long a subscription may fail every attempt before it is disabled.
+const failingLimit = 5 * 24 * time.Hour
+
+// subscriptionOutcome disables a subscription that answered 410 Gone or has failed for five days.
+func (w *DeliverWorker) subscriptionOutcome(ctx context.Context, id string, a delivery.Attempt) error {
+	st := w.d.Store
+	if a.Gone() {
+		w.d.Log.Info("webhook subscription disabled: 410 Gone", "webhook_id", id)
+		return st.DisableWebhook(ctx, id, "the receiver answered 410 Gone")
+	}
+	since, err := st.WebhookOutcome(ctx, id, a.OK())
+	if err != nil {
+		return err
+	}
+	if !since.IsZero() && time.Since(since) > failingLimit {
+		w.d.Log.Info("webhook subscription disabled: failing for 5 days", "webhook_id", id)
+		return st.DisableWebhook(ctx, id, "every attempt failed for 5 days")
 	}
 	return nil
 }

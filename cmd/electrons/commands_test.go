@@ -66,7 +66,7 @@ func TestMigrateCommand(t *testing.T) {
 	if st := do("status"); strings.Contains(st, "pending") || !strings.Contains(st, "applied") {
 		t.Fatalf("status of a migrated database:\n%s", st)
 	}
-	if out := do("down"); !strings.Contains(out, "rolled back 4") {
+	if out := do("down"); !strings.Contains(out, "rolled back 5") {
 		t.Fatalf("down: %s", out)
 	}
 	var n int
