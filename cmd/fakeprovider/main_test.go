@@ -26,7 +26,10 @@ func TestConfigFileAndStats(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--config", cfg, "--keys", "k1"}, pw, io.Discard); pw.Close() }()
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--config", cfg, "--keys", "k1"}, pw, io.Discard)
+		pw.Close()
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
