@@ -116,7 +116,8 @@ func (a *app) rootCommand() *cobra.Command {
 	f.StringVar(&a.key, "key", "", "API key (env "+envKey+")")
 	f.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 
-	root.AddCommand(a.requestsCommand(), a.batchesCommand(), a.queuesCommand(), a.providersCommand(), a.modelsCommand())
+	root.AddCommand(a.requestsCommand(), a.batchesCommand(), a.queuesCommand(), a.providersCommand(), a.modelsCommand(),
+		a.webhooksCommand(), a.deliveriesCommand())
 	return root
 }
 
