@@ -31,13 +31,8 @@ func (s *Server) createBatch(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("batches are accepted as application/json, not %s", ct), "")
 		return
 	}
-	body, err := readBody(w, r, s.cfg.MaxBatchBytes)
-	if err != nil {
-		s.problem(w, r, err)
-		return
-	}
 	var in CreateBatch
-	if err := decodeStrict(body, &in); err != nil {
+	if err := decodeBody(w, r, s.cfg.MaxBatchBytes, &in); err != nil {
 		s.problem(w, r, err)
 		return
 	}
@@ -78,7 +73,7 @@ func (s *Server) createBatch(w http.ResponseWriter, r *http.Request) {
 		rows[i] = row
 		msgs[i] = s.intakeMessage(row.ID)
 	}
-	err = s.store.InTx(r.Context(), func(tx pgx.Tx) error {
+	err := s.store.InTx(r.Context(), func(tx pgx.Tx) error {
 		return postgres.InsertBatchTx(r.Context(), tx, b, rows, msgs)
 	})
 	if err != nil {

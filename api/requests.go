@@ -54,6 +54,15 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	return b, nil
 }
 
+// decodeBody reads a body of at most limit bytes and decodes it strictly into v.
+func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	b, err := readBody(w, r, limit)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(b, v)
+}
+
 // decodeStrict decodes one JSON value, refusing unknown fields and trailing data.
 func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -242,13 +251,8 @@ func (s *Server) intakeMessage(id string) postgres.OutboxMessage {
 
 func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	body, err := readBody(w, r, s.cfg.MaxBodyBytes)
-	if err != nil {
-		s.problem(w, r, err)
-		return
-	}
 	var in CreateRequest
-	if err := decodeStrict(body, &in); err != nil {
+	if err := decodeBody(w, r, s.cfg.MaxBodyBytes, &in); err != nil {
 		s.problem(w, r, err)
 		return
 	}

@@ -22,13 +22,8 @@ type CreateWebhook struct {
 }
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(w, r, s.cfg.MaxBodyBytes)
-	if err != nil {
-		s.problem(w, r, err)
-		return
-	}
 	var in CreateWebhook
-	if err := decodeStrict(body, &in); err != nil {
+	if err := decodeBody(w, r, s.cfg.MaxBodyBytes, &in); err != nil {
 		s.problem(w, r, err)
 		return
 	}

@@ -186,9 +186,9 @@ func newAnthropicAnswer(req *anthropicRequest, body []byte) *anthropicAnswer {
 	a := &anthropicAnswer{id: "msg_fake" + hex.EncodeToString(sum[:12]), model: req.Model, stopReason: "end_turn"}
 	var prompt string
 	var all []string
-	all = append(all, anthropicText(req.System))
+	all = append(all, contentText(req.System))
 	for _, m := range req.Messages {
-		t := anthropicText(m.Content)
+		t := contentText(m.Content)
 		all = append(all, t)
 		if m.Role == "user" {
 			prompt = t
@@ -243,31 +243,6 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
-}
-
-// anthropicText reads a content value: a string, or an array of blocks whose text blocks count.
-func anthropicText(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var blocks []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
-	if json.Unmarshal(raw, &blocks) != nil {
-		return ""
-	}
-	var parts []string
-	for _, b := range blocks {
-		if b.Type == "text" {
-			parts = append(parts, b.Text)
-		}
-	}
-	return strings.Join(parts, " ")
 }
 
 func serveAnthropicMessages(w *anthropicWriter, r *http.Request, dec *Decision) {

@@ -227,7 +227,7 @@ func newOpenAIAnswer(req *openaiChatRequest, body []byte) *openaiAnswer {
 	var prompt string
 	var all []string
 	for _, m := range req.Messages {
-		t := openaiContentText(m.Content)
+		t := contentText(m.Content)
 		all = append(all, t)
 		if m.Role == "user" || prompt == "" {
 			prompt = t
@@ -281,28 +281,6 @@ func (a *openaiAnswer) completion() map[string]any {
 		}},
 		"usage": a.usage(), "service_tier": "default", "system_fingerprint": "fp_fake",
 	}
-}
-
-// openaiContentText reads a message's content: a string, or an array of parts whose text parts count.
-func openaiContentText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var parts []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
-	if json.Unmarshal(raw, &parts) != nil {
-		return ""
-	}
-	var out []string
-	for _, p := range parts {
-		if p.Type == "text" {
-			out = append(out, p.Text)
-		}
-	}
-	return strings.Join(out, " ")
 }
 
 func serveOpenAIChat(w *openaiWriter, _ *http.Request, dec *Decision) {
