@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/distributed-electrons/electrons"
 )
@@ -82,7 +83,23 @@ func ErrMalformed(provider string, err error) *electrons.Error {
 const DefaultHTTPTimeout = 5 * time.Minute
 
 // DefaultHTTPClient is the client an adapter uses when its config gives none: a new
-// http.Client, on the default transport, with the DefaultHTTPTimeout timeout.
+// http.Client with the DefaultHTTPTimeout timeout, on a transport of its own (a copy of the
+// default one), so that each provider keeps its own connection pool and nothing that closes
+// the default transport's idle connections breaks a call in flight.
 func DefaultHTTPClient() *http.Client {
-	return &http.Client{Timeout: DefaultHTTPTimeout}
+	return &http.Client{Timeout: DefaultHTTPTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+}
+
+// Excerpt is s with its white space folded, cut to at most n bytes on a character boundary and
+// marked with "…" when cut: a provider's error text, fit to go into an error message.
+func Excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

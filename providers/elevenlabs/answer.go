@@ -74,7 +74,7 @@ func decodeAudio(f audioFormat, contentType string, data []byte) (providers.File
 		return providers.File{}, providers.ErrMalformed(ProviderName, errors.New("empty audio"))
 	}
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/json" || strings.HasPrefix(mt, "text/") {
-		return providers.File{}, providers.ErrMalformed(ProviderName, fmt.Errorf("answer is %s, not audio: %s", mt, clip(string(data))))
+		return providers.File{}, providers.ErrMalformed(ProviderName, fmt.Errorf("answer is %s, not audio: %s", mt, providers.Excerpt(string(data), 300)))
 	}
 	isWAV := len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WAVE"
 	switch f.codec {
@@ -149,7 +149,7 @@ func parseAPIError(body []byte) apiError {
 	}
 	if json.Unmarshal(body, &env) != nil || len(env.Detail) == 0 {
 		if utf8.Valid(body) && !bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
-			return apiError{Message: clip(string(body))}
+			return apiError{Message: providers.Excerpt(string(body), 300)}
 		}
 		return apiError{}
 	}
@@ -165,7 +165,7 @@ func parseAPIError(body []byte) apiError {
 		if kind == "" {
 			kind = str("status")
 		}
-		return apiError{Kind: kind, Message: clip(str("message")), Param: str("param")}
+		return apiError{Kind: kind, Message: providers.Excerpt(str("message"), 300), Param: str("param")}
 	}
 	var list []struct {
 		Loc  []any  `json:"loc"`
@@ -188,12 +188,12 @@ func parseAPIError(body []byte) apiError {
 				ae.Kind = v.Type
 			}
 		}
-		ae.Message = clip(strings.Join(msgs, "; "))
+		ae.Message = providers.Excerpt(strings.Join(msgs, "; "), 300)
 		return ae
 	}
 	var s string
 	if json.Unmarshal(env.Detail, &s) == nil {
-		return apiError{Message: clip(s)}
+		return apiError{Message: providers.Excerpt(s, 300)}
 	}
 	return apiError{}
 }
@@ -243,12 +243,12 @@ func errorFrom(status int, h http.Header, body []byte, now time.Time) *electrons
 	}
 	msg := fmt.Sprintf("%s: HTTP %d", ProviderName, status)
 	if ae.Kind != "" {
-		msg += " " + clip(ae.Kind)
+		msg += " " + providers.Excerpt(ae.Kind, 300)
 	}
 	if ae.Message != "" {
 		msg += ": " + ae.Message
 	}
-	e := &electrons.Error{Code: code, Message: msg, RetryAfter: retryAfter(h, now)}
+	e := &electrons.Error{Code: code, Message: msg, RetryAfter: providers.ParseRetryAfter(h.Get("Retry-After"), now)}
 	if code == electrons.CodeInvalidRequest {
 		e.Param = params[ae.Param]
 		if kind == "voice_not_found" {
@@ -315,24 +315,4 @@ func decodeVoices(data []byte) ([]Voice, error) {
 		out = append(out, vo)
 	}
 	return out, nil
-}
-
-// clip keeps provider messages to a readable length, cutting on a rune boundary.
-func clip(s string) string {
-	const max = 300
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// retryAfter reads Retry-After. providers.ParseRetryAfter turns a delay too large for a Duration
-// (such as "1e300") into a negative one, which is no wait at all.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	return max(providers.ParseRetryAfter(h.Get("Retry-After"), now), 0)
 }

@@ -93,7 +93,7 @@ func errorFrom(status int, h http.Header, body []byte, now time.Time) *electrons
 	if msg != "" {
 		text += ": " + msg
 	}
-	e := &electrons.Error{Code: code, Message: text, RetryAfter: retryAfter(h, now)}
+	e := &electrons.Error{Code: code, Message: text, RetryAfter: providers.ParseRetryAfter(h.Get("Retry-After"), now)}
 	if code == electrons.CodeInvalidRequest && strings.Contains(strings.ToLower(msg), "prompt") {
 		e.Param = "input.prompt"
 	}
@@ -121,7 +121,7 @@ func errorMessage(body []byte) string {
 	if json.Unmarshal(body, &obj) == nil {
 		for _, k := range []string{"error", "detail", "message", "title"} {
 			if s := messageIn(obj[k]); s != "" {
-				return clip(s)
+				return providers.Excerpt(s, 300)
 			}
 		}
 		return ""
@@ -129,7 +129,7 @@ func errorMessage(body []byte) string {
 	if !utf8.Valid(body) || bytes.HasPrefix(body, []byte("<")) {
 		return "" // an HTML error page says nothing the status does not
 	}
-	return clip(string(body))
+	return providers.Excerpt(string(body), 300)
 }
 
 // messageIn reads a message that is either a string or an object with a message of its own.
@@ -151,24 +151,4 @@ func messageIn(raw json.RawMessage) string {
 		}
 	}
 	return ""
-}
-
-// clip keeps error messages to a readable length, cutting on a rune boundary.
-func clip(s string) string {
-	const max = 300
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// retryAfter reads Retry-After. providers.ParseRetryAfter turns a delay too large for a Duration
-// (such as "1e300") into a negative one, which is no wait at all.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	return max(providers.ParseRetryAfter(h.Get("Retry-After"), now), 0)
 }
