@@ -59,6 +59,7 @@ type Server struct {
 	modelsAt time.Time
 	riverCli *river.Client[pgx.Tx]
 	provSet  map[string]string
+	riverUI  http.Handler
 }
 
 // Options are the parts a Server is built from.
@@ -74,7 +75,9 @@ type Options struct {
 	ArtifactHandler http.Handler
 	// ProviderSettings names, per provider, the setting that enables it (for GET /v1/providers).
 	ProviderSettings map[string]string
-	Log              *slog.Logger
+	// RiverUI, when set, is River's UI, served under /riverui/ to admin keys only.
+	RiverUI http.Handler
+	Log     *slog.Logger
 }
 
 // New returns the API server.
@@ -89,7 +92,7 @@ func New(cfg Config, o Options) *Server {
 		cfg.MaxBatchItems = 50000
 	}
 	return &Server{cfg: cfg, store: o.Store, nc: o.NATS, relay: o.Relay, deps: o.Deps, provs: o.Providers,
-		artStore: o.ArtifactStore, artServe: o.ArtifactHandler, log: o.Log, provSet: o.ProviderSettings}
+		artStore: o.ArtifactStore, artServe: o.ArtifactHandler, log: o.Log, provSet: o.ProviderSettings, riverUI: o.RiverUI}
 }
 
 // Handler returns the routes.
@@ -110,6 +113,13 @@ func (s *Server) Handler() http.Handler {
 	}).Methods(http.MethodGet)
 	if s.artServe != nil {
 		r.PathPrefix("/artifacts/").Handler(s.artServe).Methods(http.MethodGet, http.MethodHead)
+	}
+
+	if s.riverUI != nil {
+		// River's UI has no auth of its own and mutating endpoints: admin keys only (as a bearer
+		// token, or as the password of HTTP basic auth so that a browser can sign in), and no
+		// cross-origin writes.
+		r.PathPrefix("/riverui").Handler(s.browserAdmin(http.NewCrossOriginProtection().Handler(s.riverUI)))
 	}
 
 	v1 := r.PathPrefix("/v1").Subrouter()

@@ -173,3 +173,41 @@ func TestRolesSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestRiverUIIsAdminOnly: River's UI answers admin keys (bearer, or basic auth from a browser)
+// and nobody else.
+func TestRiverUIIsAdminOnly(t *testing.T) {
+	t.Parallel()
+	p := newPlatform(t)
+	srv := p.start(nil)
+	var out bytes.Buffer
+	env := p.env(nil)
+	if err := run(context.Background(), []string{"keys", "create", "--instance", "default"}, func(k string) string { return env[k] }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	userKey := lines[len(lines)-1]
+	get := func(path string, set func(*http.Request)) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		set(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if st, _ := get("/riverui/", func(*http.Request) {}); st != http.StatusUnauthorized {
+		t.Fatalf("no key: %d", st)
+	}
+	if st, _ := get("/riverui/", func(r *http.Request) { r.SetBasicAuth("me", userKey) }); st != http.StatusForbidden {
+		t.Fatalf("non-admin key: %d", st)
+	}
+	if st, body := get("/riverui/", func(r *http.Request) { r.SetBasicAuth("admin", adminKey) }); st != http.StatusOK || !strings.Contains(strings.ToLower(body), "<html") {
+		t.Fatalf("admin over basic auth: %d", st)
+	}
+	if st, body := get("/riverui/api/queues", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+adminKey) }); st != http.StatusOK || !strings.Contains(body, "local") {
+		t.Fatalf("admin API: %d %.200s", st, body)
+	}
+}

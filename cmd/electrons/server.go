@@ -19,6 +19,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"riverqueue.com/riverui"
 
 	"github.com/distributed-electrons/electrons/api"
 	"github.com/distributed-electrons/electrons/delivery"
@@ -191,9 +192,17 @@ func runServer(ctx context.Context, cmd string, args []string, getenv func(strin
 	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if cfg.roles["api"] {
+		ui, err := riverui.NewHandler(&riverui.HandlerOpts{Endpoints: riverui.NewEndpoints(rc, nil), Logger: riverLog, Prefix: "/riverui"})
+		if err != nil {
+			return fmt.Errorf("river UI: %w", err)
+		}
+		if err := ui.Start(ctx); err != nil {
+			return fmt.Errorf("start river UI: %w", err)
+		}
 		a := api.New(api.Config{AllowPrivateWebhooks: cfg.AllowPrivate}, api.Options{
 			Store: store, NATS: nc, Relay: relay, Deps: deps, Providers: provs,
 			ArtifactStore: arts, ArtifactHandler: artHandler, Log: log, ProviderSettings: providerKeys,
+			RiverUI: ui,
 		})
 		a.SetRiver(rc)
 		srv.Handler = a.Handler()
