@@ -31,7 +31,7 @@ func (s *Server) retryRequest(w http.ResponseWriter, r *http.Request) {
 		// A new message id: the stream's duplicate window must not swallow the retry.
 		msg := s.intakeMessage(id)
 		msg.MsgID = fmt.Sprintf("%s.retry.%s", id, electrons.NewID("r"))
-		return s.store.InsertOutboxTx(r.Context(), tx, msg)
+		return postgres.InsertOutboxTx(r.Context(), tx, msg)
 	})
 	if err != nil {
 		s.problem(w, r, err)

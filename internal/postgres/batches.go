@@ -43,7 +43,7 @@ func InsertBatchTx(ctx context.Context, tx pgx.Tx, b *BatchRow, reqs []*RequestR
 	if err != nil {
 		return fmt.Errorf("copy batch requests: %w", err)
 	}
-	if err := (&Store{}).InsertOutboxTx(ctx, tx, msgs...); err != nil {
+	if err := InsertOutboxTx(ctx, tx, msgs...); err != nil {
 		return err
 	}
 	return nil

@@ -131,14 +131,14 @@ func (s *Store) InsertRequestTx(ctx context.Context, tx pgx.Tx, r *RequestRow, m
 		}
 		return ex, nil
 	}
-	if err := s.InsertOutboxTx(ctx, tx, msg); err != nil {
+	if err := InsertOutboxTx(ctx, tx, msg); err != nil {
 		return nil, err
 	}
 	return nil, nil
 }
 
 // InsertOutboxTx adds messages to the outbox.
-func (s *Store) InsertOutboxTx(ctx context.Context, tx pgx.Tx, msgs ...OutboxMessage) error {
+func InsertOutboxTx(ctx context.Context, tx pgx.Tx, msgs ...OutboxMessage) error {
 	if len(msgs) == 1 {
 		m := msgs[0]
 		_, err := tx.Exec(ctx, `INSERT INTO outbox (subject, msg_id, payload) VALUES ($1, $2, $3)`, m.Subject, m.MsgID, m.Payload)
