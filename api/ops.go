@@ -121,7 +121,7 @@ func (s *Server) limiterState(ctx context.Context, name string) LimiterState {
 }
 
 func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) {
-	models, err := s.modelTable(r.Context())
+	cat, err := s.store.Catalog(r.Context())
 	if err != nil {
 		s.problem(w, r, err)
 		return
@@ -137,7 +137,7 @@ func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		for _, t := range electrons.TaskTypes {
-			for _, m := range models {
+			for _, m := range cat.Models {
 				if m.Provider == n && m.TaskType == t {
 					ps.TaskTypes = append(ps.TaskTypes, t)
 					break

@@ -119,25 +119,6 @@ func fieldPath(doc []byte, name string) string {
 	return ""
 }
 
-// modelTable returns the models, re-read at most once a second.
-func (s *Server) modelTable(ctx context.Context) (map[string]electrons.Model, error) {
-	s.modelsMu.Lock()
-	defer s.modelsMu.Unlock()
-	if s.models != nil && time.Since(s.modelsAt) < time.Second {
-		return s.models, nil
-	}
-	ms, err := s.store.ListModels(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]electrons.Model, len(ms))
-	for _, x := range ms {
-		m[x.ID] = x
-	}
-	s.models, s.modelsAt = m, time.Now()
-	return m, nil
-}
-
 // validate checks a create body and builds the row to insert. prefix names the body's place
 // in a batch ("requests[3]."), empty for a single request.
 func (s *Server) validate(ctx context.Context, in *CreateRequest, instanceID, prefix string) (*postgres.RequestRow, error) {
@@ -185,11 +166,11 @@ func (s *Server) validate(ctx context.Context, in *CreateRequest, instanceID, pr
 	}
 	task := in.TaskType
 	if in.Model != "" {
-		models, err := s.modelTable(ctx)
+		cat, err := s.store.Catalog(ctx)
 		if err != nil {
 			return nil, err
 		}
-		m, ok := models[in.Model]
+		m, ok := cat.Models[in.Model]
 		if !ok {
 			return nil, bad("model", "unknown model %q; GET /v1/models lists them", in.Model)
 		}

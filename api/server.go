@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/jackc/pgx/v5"
@@ -54,9 +53,6 @@ type Server struct {
 	artServe http.Handler
 	log      *slog.Logger
 	keyCache sync.Map // key hash (string) → cachedPrincipal
-	modelsMu sync.Mutex
-	models   map[string]electrons.Model
-	modelsAt time.Time
 	riverCli *river.Client[pgx.Tx]
 	provSet  map[string]string
 	riverUI  http.Handler

@@ -57,8 +57,12 @@ func (w *GenerateWorker) Work(ctx context.Context, job *river.Job[GenerateArgs])
 		w.d.Live.Publish(id, "status", map[string]any{"status": electrons.StatusRunning})
 	}
 
-	model, err := w.d.model(ctx, req.Model)
+	cat, err := st.Catalog(ctx)
 	if err != nil {
+		return err
+	}
+	model, ok := cat.Models[req.Model]
+	if !ok {
 		return w.fail(ctx, job, req, electrons.Errorf(electrons.CodeInvalidRequest, "model %q no longer exists", req.Model))
 	}
 	prov, ok := w.d.Providers.Get(model.Provider)

@@ -5,13 +5,11 @@ package jobs
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
-	"github.com/distributed-electrons/electrons"
 	"github.com/distributed-electrons/electrons/delivery"
 	"github.com/distributed-electrons/electrons/internal/postgres"
 	"github.com/distributed-electrons/electrons/providers"
@@ -62,9 +60,6 @@ type Deps struct {
 	// River is the client that inserts follow-up jobs; set it once the client exists.
 	River *river.Client[pgx.Tx]
 
-	modelsMu sync.Mutex
-	models   map[string]electrons.Model
-	modelsAt time.Time
 	// ArtifactURLTTL is how long artifact URLs in webhook payloads stay valid. Default 24h.
 	ArtifactURLTTL time.Duration
 	// CallTimeout bounds one provider call. Default 5 minutes.
@@ -92,29 +87,6 @@ func (d *Deps) defaults() {
 	if d.Schedule == nil {
 		d.Schedule = delivery.DefaultSchedule
 	}
-}
-
-// model returns a model from the model table, re-read at most once a second so that
-// configuration changes reach every worker within a second.
-func (d *Deps) model(ctx context.Context, id string) (*electrons.Model, error) {
-	d.modelsMu.Lock()
-	defer d.modelsMu.Unlock()
-	if d.models == nil || time.Since(d.modelsAt) > time.Second {
-		ms, err := d.Store.ListModels(ctx)
-		if err != nil {
-			return nil, err
-		}
-		d.models = make(map[string]electrons.Model, len(ms))
-		for _, m := range ms {
-			d.models[m.ID] = m
-		}
-		d.modelsAt = time.Now()
-	}
-	m, ok := d.models[id]
-	if !ok {
-		return nil, postgres.ErrNotFound
-	}
-	return &m, nil
 }
 
 // Register adds every worker to w.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,21 +32,13 @@ type Config struct {
 
 // Router consumes the intake stream and dispatches River jobs.
 type Router struct {
-	cfg    Config
-	store  *postgres.Store
-	nc     *nats.Conn
-	river  *river.Client[pgx.Tx]
-	provs  *providers.Registry
-	deps   *jobs.Deps
-	log    *slog.Logger
-	mu     sync.Mutex
-	cached *table
-}
-
-type table struct {
-	at     time.Time
-	models map[string]electrons.Model
-	routes map[electrons.TaskType][]string
+	cfg   Config
+	store *postgres.Store
+	nc    *nats.Conn
+	river *river.Client[pgx.Tx]
+	provs *providers.Registry
+	deps  *jobs.Deps
+	log   *slog.Logger
 }
 
 // New returns a router; call Run.
@@ -59,30 +50,6 @@ func New(cfg Config, store *postgres.Store, nc *nats.Conn, rc *river.Client[pgx.
 		cfg.MaxAttempts = 5
 	}
 	return &Router{cfg: cfg, store: store, nc: nc, river: rc, provs: provs, deps: deps, log: log}
-}
-
-// table returns the models and routes, re-read at most once a second so that configuration
-// changes reach every replica within a second.
-func (r *Router) table(ctx context.Context) (*table, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cached != nil && time.Since(r.cached.at) < time.Second {
-		return r.cached, nil
-	}
-	ms, err := r.store.ListModels(ctx)
-	if err != nil {
-		return nil, err
-	}
-	routes, err := r.store.Routes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t := &table{at: time.Now(), models: map[string]electrons.Model{}, routes: routes}
-	for _, m := range ms {
-		t.models[m.ID] = m
-	}
-	r.cached = t
-	return t, nil
 }
 
 // Run consumes until ctx ends.
@@ -156,7 +123,7 @@ func (r *Router) handle(ctx context.Context, msgs []jetstream.Msg) error {
 		}
 		ids = append(ids, im.RequestID)
 	}
-	t, err := r.table(ctx)
+	t, err := r.store.Catalog(ctx)
 	if err != nil {
 		return err
 	}
@@ -169,7 +136,7 @@ func (r *Router) handle(ctx context.Context, msgs []jetstream.Msg) error {
 		var ds []postgres.Dispatch
 		var params []river.InsertManyParams
 		for _, q := range reqs {
-			m, _, ok := Route(q.TaskType, q.Model, t.routes, t.models, enabled)
+			m, _, ok := Route(q.TaskType, q.Model, t.Routes, t.Models, enabled)
 			if !ok {
 				e := electrons.Errorf(electrons.CodeProviderDisabled, "no enabled model can serve task type %s", q.TaskType)
 				if q.Model != "" {

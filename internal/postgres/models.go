@@ -3,10 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/distributed-electrons/electrons"
 )
@@ -29,22 +26,6 @@ func (s *Store) ListModels(ctx context.Context) ([]electrons.Model, error) {
 		out = append(out, m)
 	}
 	return out, rows.Err()
-}
-
-// GetModel returns model id, or ErrNotFound.
-func (s *Store) GetModel(ctx context.Context, id string) (*electrons.Model, error) {
-	var m electrons.Model
-	var defaults []byte
-	err := s.Pool.QueryRow(ctx, `SELECT id, provider, provider_model, task_type, enabled, defaults FROM models WHERE id = $1`, id).
-		Scan(&m.ID, &m.Provider, &m.ProviderModel, &m.TaskType, &m.Enabled, &defaults)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("select model %s: %w", id, err)
-	}
-	_ = json.Unmarshal(defaults, &m.Defaults)
-	return &m, nil
 }
 
 // Routes returns, per task type, the ordered model ids to try.

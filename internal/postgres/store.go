@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -26,6 +27,9 @@ var ErrNotFound = electrons.Errorf(electrons.CodeNotFound, "not found")
 type Store struct {
 	Pool   *pgxpool.Pool
 	sealer *sealer
+
+	catalogMu sync.Mutex
+	catalog   *Catalog
 }
 
 // StoreConfig configures a Store.
