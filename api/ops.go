@@ -103,12 +103,9 @@ var KnownProviders = []string{"anthropic", "elevenlabs", "gemini", "ideogram", "
 
 // limiterState is the limiter's state of a provider: no limits of ours are configured yet, so
 // limits are null; remaining and cooldown_until are what the provider itself last reported.
-func (s *Server) limiterState(ctx context.Context, name string) LimiterState {
+// states holds every provider's recorded state, read once per answer.
+func limiterState(states map[string]postgres.ProviderState, name string) LimiterState {
 	ls := LimiterState{Circuit: "closed"}
-	states, err := s.store.ProviderStates(ctx)
-	if err != nil {
-		return ls
-	}
 	if st, ok := states[name]; ok {
 		if st.RemainingRequests != nil && (st.ResetAt == nil || st.ResetAt.After(time.Now())) {
 			ls.Remaining.RPM = st.RemainingRequests
@@ -126,10 +123,15 @@ func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, err)
 		return
 	}
+	states, err := s.store.ProviderStates(r.Context())
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
 	out := List[ProviderState]{Data: []ProviderState{}}
 	for _, n := range KnownProviders {
 		_, ok := s.provs.Get(n)
-		ps := ProviderState{Name: n, Enabled: ok, TaskTypes: []electrons.TaskType{}, LimiterState: s.limiterState(r.Context(), n)}
+		ps := ProviderState{Name: n, Enabled: ok, TaskTypes: []electrons.TaskType{}, LimiterState: limiterState(states, n)}
 		if !ok {
 			ps.Reason = "not configured: no API key"
 			if set := s.provSet[n]; set != "" {
@@ -196,10 +198,10 @@ type Queue struct {
 	Limiter  *LimiterState `json:"limiter,omitempty"`
 }
 
-func (s *Server) queue(ctx context.Context, q postgres.QueueStats) Queue {
+func (s *Server) queue(states map[string]postgres.ProviderState, q postgres.QueueStats) Queue {
 	out := Queue{QueueStats: q}
 	if _, ok := s.provs.Get(q.Name); ok {
-		l := s.limiterState(ctx, q.Name)
+		l := limiterState(states, q.Name)
 		out.Provider, out.Limiter = q.Name, &l
 	}
 	return out
@@ -211,9 +213,14 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, err)
 		return
 	}
+	states, err := s.store.ProviderStates(r.Context())
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
 	out := List[Queue]{Data: []Queue{}}
 	for _, q := range qs {
-		out.Data = append(out.Data, s.queue(r.Context(), q))
+		out.Data = append(out.Data, s.queue(states, q))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -243,9 +250,14 @@ func (s *Server) setPaused(w http.ResponseWriter, r *http.Request, pause bool) {
 		s.problem(w, r, err)
 		return
 	}
+	states, err := s.store.ProviderStates(r.Context())
+	if err != nil {
+		s.problem(w, r, err)
+		return
+	}
 	for _, q := range qs {
 		if q.Name == name {
-			writeJSON(w, http.StatusOK, s.queue(r.Context(), q))
+			writeJSON(w, http.StatusOK, s.queue(states, q))
 			return
 		}
 	}
