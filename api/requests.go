@@ -374,10 +374,5 @@ func (s *Server) cancelRequest(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.nc.Publish(id, "status", map[string]any{"status": electrons.StatusCancelled})
 	}
-	row, err := s.store.GetRequest(r.Context(), p.InstanceID, id)
-	if err != nil {
-		s.problem(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, jobs.Present(r.Context(), s.deps.Artifacts, row, s.deps.ArtifactURLTTL))
+	s.answerRequest(w, r, http.StatusOK, id)
 }
